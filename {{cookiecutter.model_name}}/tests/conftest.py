@@ -1,0 +1,64 @@
+"""Shared fixtures: the repository's own classes, loaded the way users load them (as remote code)."""
+
+import pathlib
+import sys
+
+import pytest
+import torch
+from transformers.dynamic_module_utils import get_class_from_dynamic_module
+
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+MODULE_NAME = "{{ cookiecutter.module_name }}"
+CLASS_PREFIX = "{{ cookiecutter.class_prefix }}"
+
+
+def load_class(module: str, name: str):
+    """Imports `name` from `<module>_{MODULE_NAME}.py` through transformers' remote-code loader."""
+    return get_class_from_dynamic_module(f"{module}_{MODULE_NAME}.{CLASS_PREFIX}{name}", str(REPO))
+
+
+@pytest.fixture(scope="session")
+def config_class():
+    return load_class("configuration", "Config")
+
+
+@pytest.fixture(scope="session")
+def modeling():
+    """The modeling module itself, for its helper functions and classes."""
+    return sys.modules[load_class("modeling", "ForCausalLM").__module__]
+
+
+@pytest.fixture
+def tiny_config(config_class):
+    """A config small enough for a forward pass in milliseconds; call with overrides."""
+
+    def make(**overrides):
+        values = dict(
+            vocab_size=99,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=128,
+            pad_token_id=0,
+            bos_token_id=1,
+            eos_token_id=2,
+        )
+        values.update(overrides)
+        return config_class(**values)
+
+    return make
+
+
+@pytest.fixture
+def tiny_model(tiny_config, modeling):
+    """A freshly initialised causal LM in eval mode, seeded."""
+
+    def make(model_class: str = "ForCausalLM", **overrides):
+        torch.manual_seed(0)
+        model = getattr(modeling, CLASS_PREFIX + model_class)(tiny_config(**overrides))
+        return model.eval()
+
+    return make
