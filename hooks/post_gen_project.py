@@ -1,15 +1,29 @@
-"""Finishes a freshly baked repository: writes the starting tokenizer and removes files of options not chosen."""
+"""Finishes a freshly baked repository: one small function per option, each adding or removing whole files.
+
+Option effects that are a single value (tied embeddings, the sequence-classification class and its `auto_map` entry)
+live in the templates themselves; this hook handles what needs files: the tokenizer, the tests of optional heads,
+and the record of the template version and answers that `cruft update` reads.
+"""
 
 import json
+import os
 import pathlib
+import shutil
+import subprocess
 import sys
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|pad|>", "<|im_start|>", "<|im_end|>"]
 
 REPO = pathlib.Path.cwd()
-MODULE_NAME = "{{ cookiecutter.module_name }}"
-HEADS = "{{ cookiecutter.heads }}"
-TOKENIZER = "{{ cookiecutter.tokenizer }}"
+# The rendered answers. `tojson` escapes quotes, so no answer can end the string early.
+ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
+MODULE_NAME = ANSWERS["module_name"]
+CLASS_PREFIX = ANSWERS["class_prefix"]
+# Files of an existing tokenizer folder that a fast tokenizer reads; vocab.json, merges.txt and sentencepiece models
+# belong to slow tokenizers, which this repository's class does not use.
+EXISTING_TOKENIZER_FILES = ("tokenizer.json", "special_tokens_map.json", "chat_template.jinja")
+# Answers that describe the machine that baked, not the repository: left out of the record.
+UNRECORDED_ANSWERS = ("_output_dir", "_repo_dir")
 
 
 def byte_to_unicode() -> dict[int, str]:
@@ -29,7 +43,7 @@ def byte_to_unicode() -> dict[int, str]:
 def byte_level_tokenizer() -> dict:
     """A `tokenizers` byte-level BPE with no merges: one token per byte, after the special tokens."""
     vocab = {token: index for index, token in enumerate(SPECIAL_TOKENS)}
-    for byte, char in sorted(byte_to_unicode().items()):
+    for _byte, char in sorted(byte_to_unicode().items()):
         vocab[char] = len(vocab)
     byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
     return {
@@ -58,8 +72,166 @@ def write_byte_level_tokenizer():
     path.write_text(json.dumps(byte_level_tokenizer(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def main():
+def read_json(path: pathlib.Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_json_if_present(path: pathlib.Path) -> dict:
+    return read_json(path) if path.is_file() else {}
+
+
+def write_json(path: pathlib.Path, data: dict):
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def tokenizer_train_bpe():
+    """The byte-level tokenizer is the starting point; scripts/build_checkpoint.py trains a BPE on --corpus."""
     write_byte_level_tokenizer()
+
+
+def tokenizer_byte_level():
+    """Plain bytes for good: build_checkpoint.py reads TOKENIZER_MODE and never replaces this file."""
+    write_byte_level_tokenizer()
+
+
+def resolve_user_path(text: str) -> pathlib.Path:
+    """A path as the user typed it (the pre-generation hook resolves it the same way)."""
+    path = pathlib.Path(os.path.expanduser(text))
+    if not path.is_absolute():
+        path = pathlib.Path(os.environ.get("PWD", os.getcwd())) / path
+    return path
+
+
+def tokenizer_existing(source: pathlib.Path):
+    """Copies a saved fast tokenizer and wires it to this repository's tokenizer class and config ids."""
+    for name in EXISTING_TOKENIZER_FILES:
+        if (source / name).is_file():
+            shutil.copyfile(source / name, REPO / name)
+    ours = read_json(REPO / "tokenizer_config.json")
+    theirs = read_json_if_present(source / "tokenizer_config.json")
+    special_map = read_json_if_present(source / "special_tokens_map.json")
+    config = {key: value for key, value in theirs.items() if key not in ("auto_map", "tokenizer_class")}
+    if not theirs:
+        # No tokenizer_config.json to start from: keep the special tokens only where the vocabulary has them.
+        config = {key: ours[key] for key in ("model_max_length", "clean_up_tokenization_spaces")}
+    config["auto_map"] = ours["auto_map"]
+    config["tokenizer_class"] = ours["tokenizer_class"]
+    config.setdefault("padding_side", "left")
+
+    tokenizer = read_json(REPO / "tokenizer.json")
+    ids = token_ids(tokenizer)
+    tokens = {}
+    for role in ("bos_token", "eos_token", "pad_token"):
+        value = config.get(role) or special_map.get(role)
+        content = value.get("content") if isinstance(value, dict) else value
+        tokens[role] = content if content in ids else None
+    if tokens["pad_token"] is None and tokens["eos_token"] is not None:
+        # Batched generation pads on the left and needs a pad token; the end-of-text token serves, as is usual.
+        tokens["pad_token"] = config["pad_token"] = tokens["eos_token"]
+        print(f"note: the tokenizer has no pad token; using its eos token {tokens['eos_token']!r} for padding.")
+    if tokens["eos_token"] is None:
+        print("WARNING: the tokenizer names no eos token in the vocabulary; set eos_token_id in config.json and "
+              "generation_config.json before training, or generation will not stop.")
+    write_json(REPO / "tokenizer_config.json", config)
+
+    theirs_has_template = "chat_template" in theirs or (source / "chat_template.jinja").is_file()
+    if "chat_template" in theirs and not (source / "chat_template.jinja").is_file():
+        # A chat_template.jinja file takes precedence over the config key: remove ours so theirs is used.
+        (REPO / "chat_template.jinja").unlink(missing_ok=True)
+    if not theirs_has_template:
+        print("note: the tokenizer has no chat template; kept this template's chat_template.jinja, whose "
+              "<|im_start|>/<|im_end|> markers your tokenizer encodes as plain text.")
+
+    token_id = {role: ids.get(token) if token else None for role, token in tokens.items()}
+    model_config = read_json(REPO / "config.json")
+    model_config["vocab_size"] = max(ids.values()) + 1
+    for role, value in token_id.items():
+        model_config[role + "_id"] = value
+    write_json(REPO / "config.json", model_config)
+
+    generation = read_json(REPO / "generation_config.json")
+    stop_ids = [token_id["eos_token"]] if token_id["eos_token"] is not None else []
+    if ids.get("<|im_end|>") is not None and ids["<|im_end|>"] not in stop_ids:
+        stop_ids.append(ids["<|im_end|>"])
+    generation.update(
+        bos_token_id=token_id["bos_token"],
+        eos_token_id=stop_ids if len(stop_ids) != 1 else stop_ids[0],
+        pad_token_id=token_id["pad_token"],
+    )
+    write_json(REPO / "generation_config.json", generation)
+
+
+def token_ids(tokenizer: dict) -> dict[str, int]:
+    """Every token of a `tokenizers` JSON file with its id: the model vocabulary plus the added tokens."""
+    vocab = tokenizer["model"]["vocab"]
+    if isinstance(vocab, list):
+        # Unigram models list [piece, score] pairs in id order.
+        ids = {piece: index for index, (piece, _score) in enumerate(vocab)}
+    else:
+        ids = dict(vocab)
+    ids.update({token["content"]: token["id"] for token in tokenizer.get("added_tokens", [])})
+    return ids
+
+
+def heads_causal_lm_only():
+    """Removes the tests of the sequence-classification head, whose class the modeling template leaves out."""
+    for path in (REPO / "tests").glob("test_*sequence_classification*.py"):
+        path.unlink()
+
+
+def template_source() -> tuple[str, str | None]:
+    """Where the template came from (a git URL or an absolute path) and its commit, for `cruft update`."""
+    template = str(ANSWERS.get("_template", ""))
+    expansions = {"gh:": "https://github.com/{}.git", "gl:": "https://gitlab.com/{}.git", "bb:": "https://bitbucket.org/{}"}
+    for prefix, url in expansions.items():
+        if template.startswith(prefix):
+            template = url.format(template[len(prefix):])
+    repo_dir = ANSWERS.get("_repo_dir")
+    if repo_dir and pathlib.Path(template).expanduser().is_dir():
+        template = str(pathlib.Path(repo_dir).resolve())
+    commit = None
+    if repo_dir:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo_dir, capture_output=True, text=True, check=False
+        )
+        commit = result.stdout.strip() or None
+    return template, commit
+
+
+def write_template_record():
+    """Writes .cruft.json: the template, its commit and every answer, so `cruft update` can bring in later fixes."""
+    if "_commit" in ANSWERS:
+        # cruft is baking (create or update) and writes its own record.
+        return
+    template, commit = template_source()
+    if commit is None:
+        print("WARNING: the template is not a git checkout, so .cruft.json records no commit; bake from a git URL "
+              "or clone to be able to run `cruft update` later.")
+    answers = {key: value for key, value in ANSWERS.items() if key not in UNRECORDED_ANSWERS}
+    answers["_template"], answers["_commit"] = template, commit
+    record = {
+        "template": template,
+        "commit": commit,
+        "checkout": ANSWERS.get("_checkout"),
+        "context": {"cookiecutter": answers},
+        "directory": None,
+        "skip": [],
+    }
+    write_json(REPO / ".cruft.json", record)
+
+
+def main():
+    tokenizer = ANSWERS["tokenizer"]
+    if tokenizer == "train-bpe":
+        tokenizer_train_bpe()
+    elif tokenizer == "byte-level":
+        tokenizer_byte_level()
+    else:
+        tokenizer_existing(resolve_user_path(ANSWERS["existing_tokenizer_path"].strip()))
+    if ANSWERS["heads"] == "causal-lm":
+        heads_causal_lm_only()
+    # tie_word_embeddings needs no files: config.json and the config class carry it.
+    write_template_record()
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ ROPE_TYPES = {
 
 class {{ cookiecutter.class_prefix }}Config(PretrainedConfig):
     r"""
-    Configuration of a [`{{ cookiecutter.class_prefix }}Model`]: a decoder-only transformer with RMSNorm, rotary position
-    embeddings, grouped-query attention and a SwiGLU MLP. The defaults describe a model of about 100M parameters.
+    Configuration of a [`{{ cookiecutter.class_prefix }}Model`]: a decoder-only transformer with RMSNorm,
+    rotary position embeddings, grouped-query attention and a SwiGLU MLP. The defaults describe a model of about
+    100M parameters.
 
     Args:
         vocab_size (`int`, *optional*, defaults to 32000):

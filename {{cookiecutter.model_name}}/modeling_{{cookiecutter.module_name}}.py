@@ -16,7 +16,9 @@ from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import (
     BaseModelOutputWithPast,
     CausalLMOutputWithPast,
+{%- if cookiecutter.heads == "causal-lm-and-sequence-classification" %}
     SequenceClassifierOutputWithPast,
+{%- endif %}
 )
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import logging
@@ -286,7 +288,9 @@ class {{ cookiecutter.class_prefix }}DecoderLayer(GradientCheckpointingLayer):
         self.self_attn = {{ cookiecutter.class_prefix }}Attention(config, layer_idx)
         self.mlp = {{ cookiecutter.class_prefix }}MLP(config)
         self.input_layernorm = {{ cookiecutter.class_prefix }}RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
-        self.post_attention_layernorm = {{ cookiecutter.class_prefix }}RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.post_attention_layernorm = {{ cookiecutter.class_prefix }}RMSNorm(
+            config.hidden_size, eps=config.rms_norm_eps
+        )
 
     def forward(
         self,
@@ -359,7 +363,10 @@ class {{ cookiecutter.class_prefix }}Model({{ cookiecutter.class_prefix }}PreTra
 
         self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size, self.padding_idx)
         self.layers = nn.ModuleList(
-            [{{ cookiecutter.class_prefix }}DecoderLayer(config, layer_idx) for layer_idx in range(config.num_hidden_layers)]
+            [
+                {{ cookiecutter.class_prefix }}DecoderLayer(config, layer_idx)
+                for layer_idx in range(config.num_hidden_layers)
+            ]
         )
         self.norm = {{ cookiecutter.class_prefix }}RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
         self.rotary_emb = {{ cookiecutter.class_prefix }}RotaryEmbedding(config)
