@@ -1,6 +1,7 @@
 """Shared fixtures: the repository's own classes, loaded the way users load them (as remote code)."""
 
 import pathlib
+import shutil
 import sys
 
 import pytest
@@ -62,3 +63,20 @@ def tiny_model(tiny_config, modeling):
         return model.eval()
 
     return make
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory) -> pathlib.Path:
+    """A complete model folder as it would sit on the Hub: this repo's code, config and tokenizer files plus
+    seeded random weights for the shipped (tiny) `config.json`."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    folder = tmp_path_factory.mktemp("checkpoint")
+    for path in REPO.iterdir():
+        if path.is_file() and path.suffix in {".py", ".json", ".jinja"}:
+            shutil.copy2(path, folder / path.name)
+    config = AutoConfig.from_pretrained(REPO, trust_remote_code=True)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(config, trust_remote_code=True)
+    model.save_pretrained(folder)
+    return folder
