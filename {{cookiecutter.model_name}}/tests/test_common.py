@@ -171,6 +171,16 @@ def test_static_cache_generates_the_same_tokens_as_the_dynamic_cache(tiny_model)
     torch.testing.assert_close(static, dynamic, rtol=0, atol=0)
 
 
+def test_generate_from_inputs_embeds_matches_generate_from_input_ids(tiny_model):
+    model = distinct_weights(tiny_model())
+    input_ids = random_ids(2, 6)
+    kwargs = dict(max_new_tokens=6, do_sample=False, pad_token_id=0, eos_token_id=None)
+    from_ids = model.generate(input_ids, **kwargs)[:, input_ids.shape[1]:]
+    # Started from embeddings, generate returns only the new tokens.
+    from_embeds = model.generate(inputs_embeds=model.get_input_embeddings()(input_ids), **kwargs)
+    torch.testing.assert_close(from_embeds[:, -6:], from_ids, rtol=0, atol=0)
+
+
 def test_left_padded_batch_generates_what_each_row_generates_alone(tiny_model):
     model = distinct_weights(tiny_model())
     rows = [random_ids(1, 9)[0], random_ids(1, 5, seed=2)[0], random_ids(1, 2, seed=3)[0]]
