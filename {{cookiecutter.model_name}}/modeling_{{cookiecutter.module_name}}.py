@@ -134,6 +134,8 @@ class {{ cookiecutter.class_prefix }}RotaryEmbedding(nn.Module):
 
     @torch.no_grad()
     def _update_dynamic_frequencies(self, position_ids: torch.Tensor):
+        # NOTE: reading the longest position is a host sync with a data-dependent branch, so `dynamic` scaling
+        # cannot run under `torch.compile(fullgraph=True)`; the other rotary types can.
         seq_len = int(position_ids.max()) + 1
         if seq_len > self.max_seq_len_cached:
             self.inv_freq = self.compute_inv_freq(seq_len, device=position_ids.device)
