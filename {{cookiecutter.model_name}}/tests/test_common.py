@@ -328,44 +328,6 @@ def test_compiled_full_graph_forward_matches_eager(tiny_model):
     torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-5)
 
 
-# Sequence classification
-
-HAS_CLASSIFIER = "AutoModelForSequenceClassification" in json.loads((REPO / "config.json").read_text())["auto_map"]
-needs_classifier = pytest.mark.skipif(
-    not HAS_CLASSIFIER, reason="this repository was generated without the sequence-classification head"
-)
-
-
-@needs_classifier
-@pytest.mark.parametrize("pad_token_id", [0, None], ids=["pad-token", "no-pad-token"])
-@pytest.mark.parametrize("side", ["left", "right"])
-@torch.no_grad()
-def test_sequence_classification_scores_the_last_real_token(tiny_model, pad_token_id, side):
-    model = tiny_model("ForSequenceClassification", pad_token_id=pad_token_id, num_labels=3)
-    lengths = [8, 5, 3]
-    input_ids = torch.zeros(3, 8, dtype=torch.long)
-    attention_mask = torch.zeros_like(input_ids)
-    last = []
-    for row, length in enumerate(lengths):
-        start = 8 - length if side == "left" else 0
-        input_ids[row, start:start + length] = random_ids(1, length, seed=row)[0]
-        attention_mask[row, start:start + length] = 1
-        last.append(start + length - 1)
-    logits = model(input_ids, attention_mask=attention_mask).logits
-    assert logits.shape == (3, 3)
-    hidden = model.model(input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, C)
-    expected = model.score(hidden[torch.arange(3), torch.tensor(last)])  # (B, num_labels)
-    torch.testing.assert_close(logits, expected, rtol=0, atol=1e-6)
-
-
-@needs_classifier
-def test_sequence_classification_loss_is_cross_entropy_of_the_pooled_logits(tiny_model):
-    model = tiny_model("ForSequenceClassification", num_labels=3)
-    input_ids, labels = random_ids(4, 6), torch.tensor([0, 2, 1, 2])
-    outputs = model(input_ids, labels=labels)
-    torch.testing.assert_close(outputs.loss, torch.nn.functional.cross_entropy(outputs.logits, labels))
-
-
 # Configuration
 
 
