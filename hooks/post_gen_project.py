@@ -107,19 +107,28 @@ def tokenizer_existing(source: pathlib.Path):
     for name in EXISTING_TOKENIZER_FILES:
         if (source / name).is_file():
             shutil.copyfile(source / name, REPO / name)
+    config = wired_tokenizer_config(read_json_if_present(source / "tokenizer_config.json"))
+    ids = token_ids(read_json(REPO / "tokenizer.json"))
+    tokens = special_tokens(config, read_json_if_present(source / "special_tokens_map.json"), ids)
+    install_chat_template(config, has_template_file=(source / "chat_template.jinja").is_file())
+    write_json(REPO / "tokenizer_config.json", config)
+    write_token_ids({role: ids.get(token) for role, token in tokens.items()}, max(ids.values()) + 1, ids)
+
+
+def wired_tokenizer_config(theirs: dict) -> dict:
+    """Their tokenizer_config.json with `auto_map` and `tokenizer_class` pointing at this repository's class."""
     ours = read_json(REPO / "tokenizer_config.json")
-    theirs = read_json_if_present(source / "tokenizer_config.json")
-    special_map = read_json_if_present(source / "special_tokens_map.json")
     config = {key: value for key, value in theirs.items() if key not in ("auto_map", "tokenizer_class")}
     if not theirs:
-        # No tokenizer_config.json to start from: keep the special tokens only where the vocabulary has them.
         config = {key: ours[key] for key in ("model_max_length", "clean_up_tokenization_spaces")}
     config["auto_map"] = ours["auto_map"]
     config["tokenizer_class"] = ours["tokenizer_class"]
     config.setdefault("padding_side", "left")
+    return config
 
-    tokenizer = read_json(REPO / "tokenizer.json")
-    ids = token_ids(tokenizer)
+
+def special_tokens(config: dict, special_map: dict, ids: dict[str, int]) -> dict[str, str | None]:
+    """The bos, eos and pad tokens the tokenizer names and its vocabulary holds; pad falls back to eos."""
     tokens = {}
     for role in ("bos_token", "eos_token", "pad_token"):
         value = config.get(role) or special_map.get(role)
@@ -130,21 +139,30 @@ def tokenizer_existing(source: pathlib.Path):
         tokens["pad_token"] = config["pad_token"] = tokens["eos_token"]
         print(f"note: the tokenizer has no pad token; using its eos token {tokens['eos_token']!r} for padding.")
     if tokens["eos_token"] is None:
-        print("WARNING: the tokenizer names no eos token in the vocabulary; set eos_token_id in config.json and "
+        print("WARNING: the tokenizer names no eos token in its vocabulary; set eos_token_id in config.json and "
               "generation_config.json before training, or generation will not stop.")
-    write_json(REPO / "tokenizer_config.json", config)
+    return tokens
 
-    theirs_has_template = "chat_template" in theirs or (source / "chat_template.jinja").is_file()
-    if "chat_template" in theirs and not (source / "chat_template.jinja").is_file():
-        # A chat_template.jinja file takes precedence over the config key: remove ours so theirs is used.
+
+def install_chat_template(config: dict, has_template_file: bool):
+    """Makes their chat template the one transformers finds; keeps ours when they have none."""
+    if has_template_file:
+        return
+    if isinstance(config.get("chat_template"), str):
+        # transformers reads chat_template.jinja before the config key: move their template into that file.
+        (REPO / "chat_template.jinja").write_text(config.pop("chat_template"), encoding="utf-8")
+    elif "chat_template" in config:
+        # Several named templates stay in the config, and ours must not shadow them.
         (REPO / "chat_template.jinja").unlink(missing_ok=True)
-    if not theirs_has_template:
+    else:
         print("note: the tokenizer has no chat template; kept this template's chat_template.jinja, whose "
               "<|im_start|>/<|im_end|> markers your tokenizer encodes as plain text.")
 
-    token_id = {role: ids.get(token) if token else None for role, token in tokens.items()}
+
+def write_token_ids(token_id: dict[str, int | None], vocab_size: int, ids: dict[str, int]):
+    """Sets the vocabulary size and special token ids in config.json and generation_config.json."""
     model_config = read_json(REPO / "config.json")
-    model_config["vocab_size"] = max(ids.values()) + 1
+    model_config["vocab_size"] = vocab_size
     for role, value in token_id.items():
         model_config[role + "_id"] = value
     write_json(REPO / "config.json", model_config)
