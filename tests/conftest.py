@@ -42,8 +42,8 @@ def oldest_python() -> str:
     return python
 
 
-def run_baked_suite(repo: pathlib.Path, python: str, *pytest_args: str, timeout: int = 1200):
-    """Runs the baked repo's own tests with `python`; returns the completed process."""
+def run_baked_suite(repo: pathlib.Path, python: str, *pytest_args: str, timeout: int = 1200, paths=("tests",)):
+    """Runs the baked repo's own tests (or only `paths` in it) with `python`; returns the completed process."""
     # A private module cache per run: every baked repo has the same folder name, so they would share one otherwise.
     env = {
         **os.environ,
@@ -52,6 +52,6 @@ def run_baked_suite(repo: pathlib.Path, python: str, *pytest_args: str, timeout:
         "HF_MODULES_CACHE": tempfile.mkdtemp(prefix="hf-modules-"),
     }
     return subprocess.run(
-        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args, "tests"],
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args, *paths],
         cwd=repo, env=env, capture_output=True, text=True, timeout=timeout,
     )
