@@ -1,4 +1,4 @@
-"""Baking with default and overridden answers: file names, class names, auto_map, leftovers, lint and the model card."""
+"""Baking with default and overridden answers: names, auto_map, template leftovers, lint and the model card."""
 
 import fnmatch
 import json
@@ -137,7 +137,8 @@ def test_no_unrendered_template_syntax_is_left_in_any_baked_file(bake, case):
 def test_baked_repo_passes_ruff_with_its_own_settings(bake, case):
     repo = bake(**OVERRIDES[case])
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=repo, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+        cwd=repo, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
