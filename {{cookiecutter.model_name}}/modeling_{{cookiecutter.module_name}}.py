@@ -416,10 +416,10 @@ class {{ cookiecutter.class_prefix }}Model({{ cookiecutter.class_prefix }}PreTra
 
         cache_position = kwargs.pop("cache_position", None)
         if cache_position is None:
+            # Static caches of several 5.x releases report their length as a one-element tensor, which `arange`
+            # refuses as a bound; added to the offsets it works for ints and tensors alike.
             past_seen_tokens = cache.get_seq_length() if cache is not None else 0
-            cache_position = torch.arange(
-                past_seen_tokens, past_seen_tokens + inputs_embeds.shape[1], device=inputs_embeds.device
-            )
+            cache_position = torch.arange(inputs_embeds.shape[1], device=inputs_embeds.device) + past_seen_tokens
         if position_ids is None:
             position_ids = cache_position.unsqueeze(0)  # (1, T)
 
