@@ -33,7 +33,9 @@ else:
 model = AutoModelForCausalLM.from_pretrained(sys.argv[1], trust_remote_code=True, **parallel).eval()
 with torch.no_grad():
     logits = model(torch.arange(3, 15).reshape(2, 6)).logits
-q_proj_local_rows = model.model.layers[0].self_attn.q_proj.weight.to_local().shape[0]
+q_proj = model.model.layers[0].self_attn.q_proj.weight
+# Some releases keep each rank's shard as a DTensor, others as a plain tensor.
+q_proj_local_rows = (q_proj.to_local() if hasattr(q_proj, "to_local") else q_proj).shape[0]
 if int(os.environ["RANK"]) == 0:
     with open(sys.argv[2], "w") as output:
         json.dump({"logits": logits.tolist(), "q_proj_local_rows": q_proj_local_rows}, output)
