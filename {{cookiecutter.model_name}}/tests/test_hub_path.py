@@ -34,7 +34,7 @@ print(json.dumps(logits.tolist()))
 
 
 def write_hub_cache(cache: pathlib.Path, repo_id: str, snapshots: dict[str, pathlib.Path], main: str):
-    """Lays out `cache` like a Hub cache holding `repo_id` at each commit in `snapshots`, with `main` -> `main`."""
+    """Lays out `cache` like a Hub cache holding `repo_id` at each commit of `snapshots`, `refs/main` naming `main`."""
     repo_dir = cache / ("models--" + repo_id.replace("/", "--"))
     for commit, source in snapshots.items():
         shutil.copytree(source, repo_dir / "snapshots" / commit)
@@ -82,6 +82,8 @@ def test_folder_name_with_dots_and_hyphens_loads_model_and_tokenizer(tmp_path, c
     with torch.no_grad():
         logits = model(INPUT_IDS).logits
     torch.testing.assert_close(logits, reference_logits(checkpoint), rtol=0, atol=0)
+    tokenizer_class = json.loads((folder / "tokenizer_config.json").read_text())["auto_map"]["AutoTokenizer"][1]
+    assert type(tokenizer).__name__ == tokenizer_class.split(".")[-1]
     assert tokenizer.decode(tokenizer("a.b-c")["input_ids"], skip_special_tokens=True) == "a.b-c"
 
 
