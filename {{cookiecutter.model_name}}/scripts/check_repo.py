@@ -39,6 +39,8 @@ CONFIG_ALIASES = {
     "intermediate_size": ("intermediate_size", "n_inner", "ffn_dim"),
     "head_dim": ("head_dim",),
 }
+# NOTE: weight shapes are compared through tensor names in the Llama style (embed_tokens, q_proj, gate_proj, ...) and
+# GPT-2's embedding names; tensors named otherwise are not compared, so another architecture may pass unchecked.
 EMBEDDING_SUFFIXES = ("embed_tokens.weight", "wte.weight", "word_embeddings.weight", "tok_embeddings.weight")
 LAYER_INDEX = re.compile(r"(?:^|\.)(?:layers|h|blocks|layer)\.(\d+)\.")
 MAX_HEADER_BYTES = 100_000_000
