@@ -31,8 +31,9 @@ test: $(VENV)/.installed $(VENV_OLDEST)/.installed
 	OLDEST_PYTHON=$(abspath $(VENV_OLDEST))/bin/python $(PY) -m pytest tests
 
 ## bench: speed of the baked model against transformers' LlamaForCausalLM with the same weights
+## (BENCH_ARGS go to the baked scripts/bench.py, e.g. BENCH_ARGS=--smoke)
 bench: $(VENV)/.installed
-	$(PY) tools/bench.py
+	$(PY) tools/bench.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check hooks tests tools
