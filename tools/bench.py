@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import pathlib
+import shlex
 import shutil
 import subprocess
 import sys
@@ -50,9 +51,9 @@ def main() -> int:
     parser.add_argument("--output", type=pathlib.Path, default=TEMPLATE / "build" / "bench", help="bake folder")
     args, bench_args = parser.parse_known_args()
     repo = bake(args.output.resolve())
-    label = " ".join(["make bench", *([f"BENCH_ARGS='{' '.join(bench_args)}'"] if bench_args else [])])
+    label = shlex.join(["make", "bench", *([f"BENCH_ARGS={' '.join(bench_args)}"] if bench_args else [])])
     command = [sys.executable, "scripts/bench.py", "--command-label", label, *bench_args]
-    print(f"Running {' '.join(command)} in {repo}.", flush=True)
+    print(f"Running {shlex.join(command)} in {repo}.", flush=True)
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.run(command, cwd=repo, env=env, check=False).returncode
 
