@@ -60,7 +60,7 @@ def forked_repo(tmp_path_factory) -> pathlib.Path:
 def test_forked_code_is_ruff_clean(forked_repo):
     edited = [f"configuration_{MODULE}.py", f"modeling_{MODULE}.py"]
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *edited], cwd=forked_repo,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
 
 
@@ -71,7 +71,7 @@ def test_forked_repository_passes_its_quick_suite(forked_repo, newest_python):
 
 def test_forked_repository_passes_the_checker(forked_repo, newest_python):
     result = subprocess.run([newest_python, "scripts/check_repo.py", "."], cwd=forked_repo, capture_output=True,
-                            text=True)
+                            text=True, check=False)
     assert result.returncode == 0, result.stdout
     assert result.stdout.splitlines()[-1].startswith("OK ")
 
@@ -109,7 +109,7 @@ def test_forked_model_saves_and_loads_with_its_new_field_and_activation(forked_r
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": tempfile.mkdtemp(prefix="hf-modules-")}
     result = subprocess.run([newest_python, "-c", script, str(forked_repo), str(tmp_path / "saved")],
-                            capture_output=True, text=True, env=env, timeout=600)
+                            capture_output=True, text=True, env=env, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads(result.stdout.splitlines()[-1])
     assert report["act"] == "GELUTanh"

@@ -1,14 +1,15 @@
 """The generation hooks: answers refused before anything is written, free text that survives every file format, the
 list of transformers' built-in model types, and the record that `cruft update` reads."""
 
+import importlib.util
 import json
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
-import types
 
 import jinja2
 import pytest
@@ -34,15 +35,18 @@ def bake_in(output: pathlib.Path, template: pathlib.Path = TEMPLATE, **answers) 
     return pathlib.Path(cookiecutter(str(template), no_input=True, output_dir=str(output), extra_context=answers))
 
 
-def render_hook(name: str, **answers) -> types.ModuleType:
+def render_hook(name: str, **answers):
     """Imports a hook rendered with the default answers (plus `answers`) without running its main()."""
     context = generate_context(context_file=str(TEMPLATE / "cookiecutter.json"))
     rendered = dict(prompt_for_config(context, no_input=True), _repo_dir=str(TEMPLATE), **answers)
     source = jinja2.Template((TEMPLATE / "hooks" / f"{name}.py").read_text(encoding="utf-8")).render(
         cookiecutter=rendered
     )
-    module = types.ModuleType(name)
-    exec(compile(source, f"{name}.py", "exec"), module.__dict__)
+    path = pathlib.Path(tempfile.mkdtemp(prefix="rendered-hook-")) / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return module
 
 
@@ -57,54 +61,54 @@ LONG_PREFIX = "A" + "b" * 32
 LONG_NAME = "a" * 97
 REFUSED = [
     # (answers, start of the one ERROR line, id)
-    (dict(model_name="7b-lm"), "ERROR: module_name '7b_lm' (derived from model_name '7b-lm') starts with a digit",
+    ({"model_name": "7b-lm"}, "ERROR: module_name '7b_lm' (derived from model_name '7b-lm') starts with a digit",
      "leading-digit"),
-    (dict(model_name="@@@", repo_id="acme/lm"), "ERROR: model_name '@@@' contains '@'", "only-symbols"),
-    (dict(model_name="class"), "ERROR: module_name 'class' (derived from model_name 'class') is a Python keyword",
+    ({"model_name": "@@@", "repo_id": "acme/lm"}, "ERROR: model_name '@@@' contains '@'", "only-symbols"),
+    ({"model_name": "class"}, "ERROR: module_name 'class' (derived from model_name 'class') is a Python keyword",
      "keyword-module-name"),
-    (dict(model_name="none"), "ERROR: class_prefix 'None' (derived from model_name 'none') is a Python keyword",
+    ({"model_name": "none"}, "ERROR: class_prefix 'None' (derived from model_name 'none') is a Python keyword",
      "keyword-class-prefix"),
-    (dict(model_name="🚀-lm", repo_id="acme/lm"),
+    ({"model_name": "🚀-lm", "repo_id": "acme/lm"},
      "ERROR: model_name '🚀-lm' contains '🚀', which has no ASCII spelling", "no-ascii-spelling"),
-    (dict(module_name="acme-lm"), "ERROR: module_name 'acme-lm' is not a lowercase Python identifier",
+    ({"module_name": "acme-lm"}, "ERROR: module_name 'acme-lm' is not a lowercase Python identifier",
      "module-name-not-identifier"),
-    (dict(module_name="AcmeLm"), "ERROR: module_name 'AcmeLm' is not a lowercase Python identifier",
+    ({"module_name": "AcmeLm"}, "ERROR: module_name 'AcmeLm' is not a lowercase Python identifier",
      "module-name-uppercase"),
-    (dict(class_prefix="acmeLm"), "ERROR: class_prefix 'acmeLm' is not a CapWords Python identifier",
+    ({"class_prefix": "acmeLm"}, "ERROR: class_prefix 'acmeLm' is not a CapWords Python identifier",
      "class-prefix-lowercase"),
-    (dict(class_prefix="True"), "ERROR: class_prefix 'True' is a Python keyword", "class-prefix-keyword"),
-    (dict(class_prefix=LONG_PREFIX), f"ERROR: class_prefix '{LONG_PREFIX}' has 33 characters; prefixes over 32",
+    ({"class_prefix": "True"}, "ERROR: class_prefix 'True' is a Python keyword", "class-prefix-keyword"),
+    ({"class_prefix": LONG_PREFIX}, f"ERROR: class_prefix '{LONG_PREFIX}' has 33 characters; prefixes over 32",
      "class-prefix-too-long"),
-    (dict(display_name='Acme "LM"'), "ERROR: display_name 'Acme \"LM\"' must be one non-empty line",
+    ({"display_name": 'Acme "LM"'}, "ERROR: display_name 'Acme \"LM\"' must be one non-empty line",
      "display-name-with-quotes"),
-    (dict(model_type="llama"), "ERROR: model_type 'llama' is a built-in model type of transformers (LlamaConfig",
+    ({"model_type": "llama"}, "ERROR: model_type 'llama' is a built-in model type of transformers (LlamaConfig",
      "builtin-model-type"),
-    (dict(model_type="Acme LM"), "ERROR: model_type 'Acme LM' must be lowercase letters", "model-type-not-a-key"),
-    (dict(class_prefix="Llama"), "ERROR: class_prefix 'Llama' makes the config class LlamaConfig, the name of "
-     "transformers' built-in config", "builtin-config-class"),
-    (dict(repo_id="acme-lm"), "ERROR: repo_id 'acme-lm' must have the form <organisation>/<name>",
+    ({"model_type": "Acme LM"}, "ERROR: model_type 'Acme LM' must be lowercase letters", "model-type-not-a-key"),
+    ({"class_prefix": "Llama"}, ("ERROR: class_prefix 'Llama' makes the config class LlamaConfig, the name of "
+     "transformers' built-in config"), "builtin-config-class"),
+    ({"repo_id": "acme-lm"}, "ERROR: repo_id 'acme-lm' must have the form <organisation>/<name>",
      "repo-id-without-organisation"),
-    (dict(repo_id="acme/acme--lm"), "ERROR: repo_id 'acme/acme--lm' is not an id the Hub accepts: the name "
-     "'acme--lm' contains '--' or '..'", "repo-id-double-hyphen"),
-    (dict(repo_id="acme/acme..lm"), "ERROR: repo_id 'acme/acme..lm' is not an id the Hub accepts: the name "
-     "'acme..lm' contains '--' or '..'", "repo-id-double-dot"),
-    (dict(repo_id="acme/-lm"), "ERROR: repo_id 'acme/-lm' is not an id the Hub accepts: the name '-lm' starts or "
-     "ends with '-' or '.'", "repo-id-leading-hyphen"),
-    (dict(repo_id="acme./lm"), "ERROR: repo_id 'acme./lm' is not an id the Hub accepts: the organisation 'acme.' "
-     "starts or ends with '-' or '.'", "repo-id-trailing-dot"),
-    (dict(repo_id=f"acme/{LONG_NAME}"), f"ERROR: repo_id 'acme/{LONG_NAME}' is not an id the Hub accepts: the name "
-     f"'{LONG_NAME}' has 97 characters; the Hub allows at most 96", "repo-id-too-long"),
-    (dict(repo_id="acme/acme lm"), "ERROR: repo_id 'acme/acme lm' is not an id the Hub accepts: the name 'acme lm' "
-     "contains ' '", "repo-id-with-space"),
-    (dict(model_name="Zoë-lm"), "ERROR: repo_id 'acme/Zoë-lm' is not an id the Hub accepts: the name 'Zoë-lm' "
-     "contains 'ë'", "non-ascii-default-repo-id"),
-    (dict(hub_organization="acme/research", repo_id="acme/acme-lm"),
+    ({"repo_id": "acme/acme--lm"}, ("ERROR: repo_id 'acme/acme--lm' is not an id the Hub accepts: the name "
+     "'acme--lm' contains '--' or '..'"), "repo-id-double-hyphen"),
+    ({"repo_id": "acme/acme..lm"}, ("ERROR: repo_id 'acme/acme..lm' is not an id the Hub accepts: the name "
+     "'acme..lm' contains '--' or '..'"), "repo-id-double-dot"),
+    ({"repo_id": "acme/-lm"}, ("ERROR: repo_id 'acme/-lm' is not an id the Hub accepts: the name '-lm' starts or "
+     "ends with '-' or '.'"), "repo-id-leading-hyphen"),
+    ({"repo_id": "acme./lm"}, ("ERROR: repo_id 'acme./lm' is not an id the Hub accepts: the organisation 'acme.' "
+     "starts or ends with '-' or '.'"), "repo-id-trailing-dot"),
+    ({"repo_id": f"acme/{LONG_NAME}"}, (f"ERROR: repo_id 'acme/{LONG_NAME}' is not an id the Hub accepts: the name "
+     f"'{LONG_NAME}' has 97 characters; the Hub allows at most 96"), "repo-id-too-long"),
+    ({"repo_id": "acme/acme lm"}, ("ERROR: repo_id 'acme/acme lm' is not an id the Hub accepts: the name 'acme lm' "
+     "contains ' '"), "repo-id-with-space"),
+    ({"model_name": "Zoë-lm"}, ("ERROR: repo_id 'acme/Zoë-lm' is not an id the Hub accepts: the name 'Zoë-lm' "
+     "contains 'ë'"), "non-ascii-default-repo-id"),
+    ({"hub_organization": "acme/research", "repo_id": "acme/acme-lm"},
      "ERROR: hub_organization 'acme/research' contains '/'", "organisation-with-slash"),
-    (dict(tokenizer="existing"), "ERROR: tokenizer=existing needs existing_tokenizer_path",
+    ({"tokenizer": "existing"}, "ERROR: tokenizer=existing needs existing_tokenizer_path",
      "existing-tokenizer-without-path"),
-    (dict(description="one\ntwo"), "ERROR: description 'one\\ntwo' contains line breaks or control characters",
+    ({"description": "one\ntwo"}, "ERROR: description 'one\\ntwo' contains line breaks or control characters",
      "description-with-line-break"),
-    (dict(author="Acme\x07"), "ERROR: author 'Acme\\x07' contains line breaks or control characters",
+    ({"author": "Acme\x07"}, "ERROR: author 'Acme\\x07' contains line breaks or control characters",
      "author-with-control-character"),
 ]
 
@@ -129,8 +133,8 @@ def test_empty_model_name_is_refused_without_touching_the_output_folder(tmp_path
         cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), overwrite_if_exists=True,
                      extra_context={"model_name": "", "repo_id": "acme/lm"})
     errors = [line for line in capfd.readouterr().out.splitlines() if line.startswith("ERROR: model_name")]
-    assert errors == ["ERROR: model_name is empty; give the repository a name made of letters, digits and hyphens, "
-                      "e.g. acme-lm."]
+    assert errors == [("ERROR: model_name is empty; give the repository a name made of letters, digits and hyphens, "
+                      "e.g. acme-lm.")]
     assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]
 
 
@@ -247,7 +251,8 @@ def test_template_record_holds_version_commit_and_every_answer(tmp_path):
     assert answers["model_name"] == "zeta-lm" and answers["tie_word_embeddings"] == "no"
     assert answers["module_name"] == "zeta_lm" and answers["class_prefix"] == "ZetaLm"
     assert record["template"] == str(TEMPLATE)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=TEMPLATE, capture_output=True, text=True).stdout.strip()
+    git_head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=TEMPLATE, capture_output=True, text=True, check=True)
+    head = git_head.stdout.strip()
     assert record["commit"] == answers["_commit"] == head
     assert "_output_dir" not in answers and "_repo_dir" not in answers
 
@@ -283,7 +288,7 @@ def test_cruft_update_brings_a_template_fix_into_a_baked_repository(tmp_path):
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
     result = subprocess.run([sys.executable, "-m", "cruft", "update", "--skip-apply-ask"], cwd=repo, env=env,
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (repo / "requirements-dev.txt").read_text(encoding="utf-8").endswith("# a template fix\n")
     assert readme.read_text(encoding="utf-8").endswith("Notes the author added.\n")
