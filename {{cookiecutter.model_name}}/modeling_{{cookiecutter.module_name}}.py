@@ -302,11 +302,11 @@ class {{ cookiecutter.class_prefix }}DecoderLayer(GradientCheckpointingLayer):
         cache: Cache | None = None,
         cache_position: torch.LongTensor | None = None,
         **kwargs,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    ) -> torch.Tensor:
         # Self Attention
         residual = hidden_states
         hidden_states = self.input_layernorm(hidden_states)
-        hidden_states, attn_weights = self.self_attn(
+        hidden_states, _ = self.self_attn(
             hidden_states,
             position_embeddings=position_embeddings,
             attention_mask=attention_mask,
@@ -320,7 +320,7 @@ class {{ cookiecutter.class_prefix }}DecoderLayer(GradientCheckpointingLayer):
         residual = hidden_states
         hidden_states = self.post_attention_layernorm(hidden_states)
         hidden_states = residual + self.mlp(hidden_states)
-        return hidden_states, attn_weights
+        return hidden_states
 
 
 class {{ cookiecutter.class_prefix }}PreTrainedModel(PreTrainedModel):
@@ -430,21 +430,26 @@ class {{ cookiecutter.class_prefix }}Model({{ cookiecutter.class_prefix }}PreTra
         position_embeddings = self.rotary_emb(hidden_states, position_ids)
 
         all_hidden_states = () if output_hidden_states else None
-        all_attentions = () if output_attentions else None
-        for decoder_layer in self.layers:
-            if output_hidden_states:
-                all_hidden_states += (hidden_states,)
-            hidden_states, attn_weights = decoder_layer(
-                hidden_states,
-                position_embeddings=position_embeddings,
-                attention_mask=causal_mask,
-                cache=cache,
-                cache_position=cache_position,
-                position_ids=position_ids,
-                **kwargs,
-            )
-            if output_attentions:
-                all_attentions += (attn_weights,)
+        all_attentions = [] if output_attentions else None
+        # Decoder layers return only hidden states, as pipeline-parallel stages require; attention probabilities are
+        # picked up from the attention modules on the way past.
+        hooks = self._record_attentions(all_attentions) if output_attentions else []
+        try:
+            for decoder_layer in self.layers:
+                if output_hidden_states:
+                    all_hidden_states += (hidden_states,)
+                hidden_states = decoder_layer(
+                    hidden_states,
+                    position_embeddings=position_embeddings,
+                    attention_mask=causal_mask,
+                    cache=cache,
+                    cache_position=cache_position,
+                    position_ids=position_ids,
+                    **kwargs,
+                )
+        finally:
+            for hook in hooks:
+                hook.remove()
 
         hidden_states = self.norm(hidden_states)
         if output_hidden_states:
@@ -453,10 +458,18 @@ class {{ cookiecutter.class_prefix }}Model({{ cookiecutter.class_prefix }}PreTra
         output = BaseModelOutputWithPast(
             last_hidden_state=hidden_states,
             hidden_states=all_hidden_states,
-            attentions=all_attentions,
+            attentions=tuple(all_attentions) if output_attentions else None,
             **_cache_output(cache if use_cache else None),
         )
         return output if return_dict else output.to_tuple()
+
+    def _record_attentions(self, store: list) -> list:
+        """Hooks every attention module to append its probabilities, (B, heads, T_q, T_kv), to `store`."""
+
+        def record(module, args, output):
+            store.append(output[1])
+
+        return [layer.self_attn.register_forward_hook(record) for layer in self.layers]
 
 
 class {{ cookiecutter.class_prefix }}ForCausalLM({{ cookiecutter.class_prefix }}PreTrainedModel, GenerationMixin):
