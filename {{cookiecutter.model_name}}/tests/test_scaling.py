@@ -1,5 +1,6 @@
 """Scaling out with the engines users already run: tensor parallelism, offloading, and serving backends."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -75,6 +76,57 @@ def test_tensor_parallel_on_two_cpu_processes_matches_one_process(tmp_path, chec
     # Split matmuls add their partial sums in another order, so float32 rounding may differ slightly.
     torch.testing.assert_close(torch.tensor(tensor_parallel["logits"]), expected, rtol=1e-5, atol=1e-5)
 
+
+# Run under `torchrun --nproc-per-node 2`: each rank runs half of the decoder layers and replaces the other half with
+# pass-through stages; rank 0 writes the logits for INPUT_IDS and which of its layers it really holds.
+PIPELINE_PARALLEL_SCRIPT = """
+import json, os, sys, torch
+from transformers import AutoModelForCausalLM
+from transformers.distributed import DistributedConfig
+
+model = AutoModelForCausalLM.from_pretrained(
+    sys.argv[1], trust_remote_code=True, distributed_config=DistributedConfig(pp_size=2)
+).eval()
+with torch.no_grad():
+    logits = model(torch.arange(3, 15).reshape(2, 6)).logits
+if int(os.environ["RANK"]) == 0:
+    held = [type(layer).__name__.endswith("DecoderLayer") for layer in model.model.layers]
+    with open(sys.argv[2], "w") as output:
+        json.dump({"logits": logits.tolist(), "held_layers": held}, output)
+"""
+
+
+def has_pipeline_parallel_loading() -> bool:
+    try:
+        from transformers.distributed import DistributedConfig
+    except ImportError:
+        return False
+    return "pp_size" in {field.name for field in dataclasses.fields(DistributedConfig)}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not has_pipeline_parallel_loading(),
+    reason="from_pretrained learned pipeline parallelism (DistributedConfig.pp_size) in transformers 5.16",
+)
+def test_pipeline_parallel_on_two_cpu_processes_matches_one_process(tmp_path, checkpoint):
+    script = tmp_path / "pipeline_parallel.py"
+    script.write_text(PIPELINE_PARALLEL_SCRIPT)
+    output = tmp_path / "result.json"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    result = subprocess.run(
+        [*command, str(script), str(checkpoint), str(output)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+
+    pipeline_parallel = json.loads(output.read_text())
+    model = AutoModelForCausalLM.from_pretrained(checkpoint, trust_remote_code=True).eval()
+    with torch.no_grad():
+        expected = model(INPUT_IDS).logits  # (2, 6, vocab)
+    # The first stage holds the first half of the layers and passes the rest through.
+    layers = model.config.num_hidden_layers
+    assert pipeline_parallel["held_layers"] == [index < layers // 2 for index in range(layers)]
+    torch.testing.assert_close(torch.tensor(pipeline_parallel["logits"]), expected, rtol=1e-5, atol=1e-5)
 
 def test_device_map_auto_with_disk_offload_matches_plain_loading(tmp_path, checkpoint):
     model = AutoModelForCausalLM.from_pretrained(checkpoint, trust_remote_code=True).eval()
