@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 
+
 SPECIAL_TOKENS = ["<|endoftext|>", "<|pad|>", "<|im_start|>", "<|im_end|>"]
 
 REPO = pathlib.Path.cwd()
@@ -200,13 +201,20 @@ def heads_causal_lm_only():
 def template_source() -> tuple[str, str | None]:
     """Where the template came from (a git URL or an absolute path) and its commit, for `cruft update`."""
     template = str(ANSWERS.get("_template", ""))
-    expansions = {"gh:": "https://github.com/{}.git", "gl:": "https://gitlab.com/{}.git", "bb:": "https://bitbucket.org/{}"}
+    expansions = {
+        "gh:": "https://github.com/{}.git",
+        "gl:": "https://gitlab.com/{}.git",
+        "bb:": "https://bitbucket.org/{}",
+    }
     for prefix, url in expansions.items():
         if template.startswith(prefix):
             template = url.format(template[len(prefix):])
     repo_dir = ANSWERS.get("_repo_dir")
+    if repo_dir:
+        # A relative template path is relative to where cookiecutter started, not to this hook's working folder.
+        repo_dir = pathlib.Path(os.environ.get("PWD", os.getcwd()), repo_dir).resolve()
     if repo_dir and pathlib.Path(template).expanduser().is_dir():
-        template = str(pathlib.Path(repo_dir).resolve())
+        template = str(repo_dir)
     commit = None
     if repo_dir:
         result = subprocess.run(

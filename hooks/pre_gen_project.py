@@ -15,6 +15,7 @@ import re
 import sys
 import unicodedata
 
+
 # The rendered answers. `tojson` escapes quotes, so no answer can end the string early.
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
 

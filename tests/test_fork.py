@@ -10,8 +10,10 @@ import tempfile
 import textwrap
 
 import pytest
-from conftest import TEMPLATE, run_baked_suite
 from cookiecutter.main import cookiecutter
+
+from conftest import TEMPLATE, run_baked_suite
+
 
 MODEL_NAME = "fork-lm"
 MODULE = "fork_lm"

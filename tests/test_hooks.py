@@ -14,11 +14,13 @@ import tomllib
 import jinja2
 import pytest
 import yaml
-from conftest import TEMPLATE
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_context, generate_files
 from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
+
+from conftest import TEMPLATE
+
 
 BUILTIN_LIST = TEMPLATE / "hooks" / "builtin_model_types.txt"
 # Free text with every character that breaks naive quoting in JSON, YAML or TOML, plus letters outside ASCII and
@@ -256,6 +258,18 @@ def test_template_record_holds_version_commit_and_every_answer(tmp_path):
     assert record["commit"] == answers["_commit"] == head
     assert "_output_dir" not in answers and "_repo_dir" not in answers
 
+
+def test_template_record_resolves_a_relative_template_path(tmp_path):
+    # `cookiecutter .` from inside the checkout: the hook runs in the new folder, where "." means something else.
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), "."]
+    environment = {**os.environ, "PWD": str(TEMPLATE)}
+    result = subprocess.run(command, cwd=TEMPLATE, capture_output=True, text=True, env=environment)
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads((tmp_path / "acme-lm" / ".cruft.json").read_text(encoding="utf-8"))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=TEMPLATE, capture_output=True, text=True, check=True)
+    assert record["template"] == str(TEMPLATE)
+    assert record["commit"] == head.stdout.strip()
+    assert "WARNING" not in result.stdout
 
 def git(folder: pathlib.Path, *args: str) -> str:
     identity = ["-c", "user.name=Template Test", "-c", "user.email=template-test@example.invalid"]

@@ -18,8 +18,10 @@ import tempfile
 import textwrap
 
 import pytest
-from conftest import run_baked_suite
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+from conftest import run_baked_suite
+
 
 TOKENIZERS = {"bpe": "train-bpe", "bytes": "byte-level", "existing": "existing"}
 HEADS = {"lm+cls": "causal-lm-and-sequence-classification", "lm": "causal-lm"}

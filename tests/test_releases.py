@@ -8,6 +8,7 @@ import tempfile
 import pytest
 import torch
 
+
 # Builds a seeded model from the baked repo's config with non-default rotary scaling, saves it to argv[2] and prints
 # its logits for a fixed input.
 SAVE = """
