@@ -15,6 +15,7 @@ import sys
 
 from cookiecutter.main import cookiecutter
 
+
 TEMPLATE = pathlib.Path(__file__).resolve().parents[1]
 TEMPLATE_INPUTS = ["cookiecutter.json", "hooks", "{{cookiecutter.model_name}}"]
 STAMP = ".baked-from-template"
