@@ -47,7 +47,7 @@ FULL_SIZES = dict(
     prompt_length=16,
     new_tokens=128,
     memory_batch=8,
-    repeats=5,
+    repeats=7,
     copy_mib=1024,
     tokenizer_texts=None,
 )
@@ -111,7 +111,7 @@ class Row:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes and one round, to check the harness")
-    parser.add_argument("--repeats", type=int, help="rounds per setting (default 5, or 1 with --smoke)")
+    parser.add_argument("--repeats", type=int, help="rounds per setting (default 7, or 1 with --smoke)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads in every process (default 2)")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile decode setting")
     parser.add_argument("--workdir", type=pathlib.Path, help="keep checkpoints here instead of a temporary folder")
