@@ -56,18 +56,21 @@ def test_config_declares_tensor_and_pipeline_parallel_plans(checkpoint):
     assert "lm_head" in type(model)._tp_plan and "lm_head" in type(model)._pp_plan
 
 
-@pytest.mark.slow
-def test_tensor_parallel_on_two_cpu_processes_matches_one_process(tmp_path, checkpoint):
-    script = tmp_path / "tensor_parallel.py"
-    script.write_text(TENSOR_PARALLEL_SCRIPT)
+def run_on_two_processes(script_text: str, checkpoint, tmp_path) -> dict:
+    """Runs `script_text` under `torchrun --nproc-per-node 2` (gloo on CPU) and returns what rank 0 wrote."""
+    script = tmp_path / "parallel.py"
+    script.write_text(script_text)
     output = tmp_path / "result.json"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
     result = subprocess.run(
         [*command, str(script), str(checkpoint), str(output)], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return json.loads(output.read_text())
 
-    tensor_parallel = json.loads(output.read_text())
+@pytest.mark.slow
+def test_tensor_parallel_on_two_cpu_processes_matches_one_process(tmp_path, checkpoint):
+    tensor_parallel = run_on_two_processes(TENSOR_PARALLEL_SCRIPT, checkpoint, tmp_path)
     model = AutoModelForCausalLM.from_pretrained(checkpoint, trust_remote_code=True).eval()
     with torch.no_grad():
         expected = model(INPUT_IDS).logits  # (2, 6, vocab)
@@ -110,16 +113,7 @@ def has_pipeline_parallel_loading() -> bool:
     reason="from_pretrained learned pipeline parallelism (DistributedConfig.pp_size) in transformers 5.16",
 )
 def test_pipeline_parallel_on_two_cpu_processes_matches_one_process(tmp_path, checkpoint):
-    script = tmp_path / "pipeline_parallel.py"
-    script.write_text(PIPELINE_PARALLEL_SCRIPT)
-    output = tmp_path / "result.json"
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-    result = subprocess.run(
-        [*command, str(script), str(checkpoint), str(output)], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-
-    pipeline_parallel = json.loads(output.read_text())
+    pipeline_parallel = run_on_two_processes(PIPELINE_PARALLEL_SCRIPT, checkpoint, tmp_path)
     model = AutoModelForCausalLM.from_pretrained(checkpoint, trust_remote_code=True).eval()
     with torch.no_grad():
         expected = model(INPUT_IDS).logits  # (2, 6, vocab)
