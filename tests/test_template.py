@@ -166,3 +166,11 @@ def test_model_card_usage_snippet_pins_a_revision_for_every_load(bake):
     for arguments in loads:
         assert "revision=revision" in arguments and "trust_remote_code=True" in arguments
     compile(snippet, "README.md", "exec")
+
+
+def test_model_card_names_the_author_and_the_description(bake):
+    repo = bake(author="Zoë Okafor & the Kraków team", description="Reads: 'quoted' text.")
+    body = (repo / "README.md").read_text(encoding="utf-8").split("---\n", 2)[2]
+
+    assert "Made by Zoë Okafor & the Kraków team." in body
+    assert "Reads: 'quoted' text." in body
