@@ -285,6 +285,8 @@ class {{ cookiecutter.class_prefix }}MLP(nn.Module):
 
 
 class {{ cookiecutter.class_prefix }}DecoderLayer(GradientCheckpointingLayer):
+    """One pre-norm block: x + attention(norm(x)), then x + mlp(norm(x)). Returns hidden states of shape (B, T, C)."""
+
     def __init__(self, config: {{ cookiecutter.class_prefix }}Config, layer_idx: int):
         super().__init__()
         self.self_attn = {{ cookiecutter.class_prefix }}Attention(config, layer_idx)
@@ -337,7 +339,8 @@ class {{ cookiecutter.class_prefix }}PreTrainedModel(PreTrainedModel):
     _supports_attention_backend = True
 
     def _init_weights(self, module: nn.Module):
-        # `torch.nn.init` functions leave loaded weights alone when transformers loads a checkpoint.
+        # While loading a checkpoint, transformers makes the `torch.nn.init` functions skip tensors the checkpoint
+        # already filled, so only missing weights are initialised here.
         std = self.config.initializer_range
         if isinstance(module, nn.Linear):
             nn.init.normal_(module.weight, mean=0.0, std=std)
