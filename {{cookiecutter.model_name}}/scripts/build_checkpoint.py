@@ -110,6 +110,13 @@ def check_args(args: argparse.Namespace):
     for name in ("block_size", "batch_size"):
         if getattr(args, name) < 1:
             raise BuildError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}.")
+    max_positions = json.loads((REPO / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
+    if max_positions is not None and args.block_size > max_positions:
+        raise BuildError(
+            f"--block-size {args.block_size} is longer than max_position_embeddings {max_positions} in config.json, "
+            f"so training would use positions the model is not built for. Pass --block-size {max_positions} or "
+            "less, or raise max_position_embeddings in config.json first."
+        )
     if args.learning_rate is not None and not args.learning_rate > 0:
         raise BuildError(f"--learning-rate must be positive, got {args.learning_rate}.")
     for path in args.corpus:

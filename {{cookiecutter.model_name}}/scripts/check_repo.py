@@ -29,6 +29,13 @@ PROVIDED_MODULES = frozenset(
 )
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 MODEL_CARD_KEYS = ("library_name", "pipeline_tag", "license")
+# Auto classes whose model classes are named after their head by every transformers architecture.
+HEAD_SUFFIXES = {
+    "AutoModelForCausalLM": "ForCausalLM",
+    "AutoModelForSequenceClassification": "ForSequenceClassification",
+    "AutoModelForTokenClassification": "ForTokenClassification",
+    "AutoModelForQuestionAnswering": "ForQuestionAnswering",
+}
 # Config fields and the names other architectures give them, in the order they are looked up.
 CONFIG_ALIASES = {
     "vocab_size": ("vocab_size", "n_vocab"),
@@ -62,6 +69,8 @@ class Checker:
     def __init__(self, folder: pathlib.Path):
         self.folder = folder
         self.findings: list[Finding] = []
+        # Parsed Python files by name, None for those that do not parse (reported once, then left alone).
+        self.trees: dict[str, ast.Module | None] = {}
 
     def error(self, path: str, message: str):
         self.findings.append(Finding("ERROR", path, message))
@@ -85,11 +94,14 @@ class Checker:
         return data
 
     def parse_python(self, name: str) -> ast.Module | None:
-        try:
-            return ast.parse((self.folder / name).read_text(encoding="utf-8"), filename=name)
-        except (SyntaxError, UnicodeDecodeError) as error:
-            self.error(name, f"does not parse as Python ({error}).")
-            return None
+        """The parsed file, or None (with one error for the whole run) if it does not parse."""
+        if name not in self.trees:
+            try:
+                self.trees[name] = ast.parse((self.folder / name).read_text(encoding="utf-8"), filename=name)
+            except (SyntaxError, UnicodeDecodeError) as error:
+                self.trees[name] = None
+                self.error(name, f"does not parse as Python ({error}); fix it before anything else in it is checked.")
+        return self.trees[name]
 
     def run(self) -> list[Finding]:
         config = self.read_json("config.json")
@@ -97,6 +109,8 @@ class Checker:
         if config is None and not (self.folder / "config.json").is_file():
             self.error("config.json", "is missing; AutoConfig and every Auto model class start from it.")
         modules = self.check_auto_maps(config or {}, tokenizer_config)
+        if config is not None:
+            self.check_model_auto_map(config)
         self.check_remote_code(modules)
         self.check_tokenizer_auto_map(config or {}, tokenizer_config)
         self.check_pickle_files()
@@ -145,28 +159,130 @@ class Checker:
         if not (self.folder / file_name).is_file():
             self.error(source, f"{where} needs {file_name}, which is not in the folder; add it or fix the entry.")
             return set()
-        if not self.defines(file_name, class_name, seen=set()):
+        if self.defines(file_name, class_name, seen=set()) is False:
             self.error(source, f"{where}: {file_name} defines no {class_name}; rename the entry or the class.")
         return {file_name}
 
-    def defines(self, file_name: str, name: str, seen: set[str]) -> bool:
-        """Whether `name` is bound at the top level of `file_name`, following flat relative imports."""
+    def find_definition(self, file_name: str, name: str, seen: set[str]) -> tuple[str, ast.AST] | None:
+        """The file and top-level node binding `name` in `file_name`, following flat relative imports.
+
+        Returns None when nothing binds it, and `(file, None)` when a file on the way does not parse.
+        """
         if file_name in seen or not (self.folder / file_name).is_file():
-            return False
+            return None
         seen.add(file_name)
         tree = self.parse_python(file_name)
         if tree is None:
-            return False
+            return file_name, None
         for node in tree.body:
             if isinstance(node, ast.ClassDef | ast.FunctionDef) and node.name == name:
-                return True
+                return file_name, node
             if isinstance(node, ast.Assign) and any(getattr(target, "id", None) == name for target in node.targets):
-                return True
+                return file_name, node
             if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
                 for alias in node.names:
                     if (alias.asname or alias.name) == name:
-                        return self.defines(f"{node.module}.py", alias.name, seen)
-        return False
+                        return self.find_definition(f"{node.module}.py", alias.name, seen)
+        return None
+
+    def defines(self, file_name: str, name: str, seen: set[str]) -> bool | None:
+        """Whether `name` is bound at the top level of `file_name`; None if a file that would tell does not parse."""
+        found = self.find_definition(file_name, name, seen)
+        if found is None:
+            return False
+        return None if found[1] is None else True
+
+    def check_model_auto_map(self, config: dict):
+        """Checks that config.json's auto_map reaches the config class, every architecture and a generating LM."""
+        auto_map = config.get("auto_map")
+        if auto_map is None:
+            self.error(
+                "config.json",
+                "has no auto_map; a remote-code model loads only through it. Add entries such as "
+                '"AutoConfig": "configuration_<name>.<Config>" and "AutoModelForCausalLM": "modeling_<name>.<Class>".',
+            )
+            return
+        if not isinstance(auto_map, dict):
+            return
+        if "AutoConfig" not in auto_map:
+            self.error(
+                "config.json",
+                "auto_map has no AutoConfig entry, so AutoConfig and every Auto model class fail to load the config. "
+                'Add "AutoConfig": "configuration_<name>.<Config>".',
+            )
+        mapped = {}  # class name -> Auto classes that load it
+        for auto_class, reference in auto_map.items():
+            if isinstance(reference, str) and reference.count(".") == 1:
+                mapped.setdefault(reference.split(".")[1], []).append(auto_class)
+        architectures = config.get("architectures") or []
+        for architecture in architectures if isinstance(architectures, list) else [architectures]:
+            if architecture not in mapped:
+                self.error(
+                    "config.json",
+                    f"architectures names {architecture}, which no auto_map entry loads; pipelines and the Hub pick "
+                    f"the model class from it. Add an entry for it (e.g. AutoModelForCausalLM for a *ForCausalLM "
+                    "class) or fix architectures.",
+                )
+        for auto_class, reference in auto_map.items():
+            if isinstance(reference, str) and reference.count(".") == 1 and "--" not in reference:
+                self.check_head_class(auto_class, reference)
+
+    def check_head_class(self, auto_class: str, reference: str):
+        """Compares the class's name with the Auto class's task, and checks that a causal LM can generate."""
+        module, class_name = reference.split(".")
+        where = f"auto_map {auto_class} -> {reference!r}"
+        suffix = HEAD_SUFFIXES.get(auto_class)
+        if suffix is not None and not class_name.endswith(suffix):
+            self.warning(
+                "config.json",
+                f"{where}: {auto_class} loads the class with the {suffix[3:]} head, named *{suffix}; {class_name} "
+                "looks like another class. Map the entry to the class with that head.",
+            )
+        elif auto_class == "AutoModel" and class_name.endswith(tuple(HEAD_SUFFIXES.values())):
+            self.warning(
+                "config.json",
+                f"{where}: AutoModel loads the bare model without a head, and {class_name} has one. Map it to the "
+                "*Model class.",
+            )
+        if auto_class != "AutoModelForCausalLM":
+            return
+        generates = self.inherits_generation(f"{module}.py", class_name, seen=set())
+        if generates is False:
+            self.error(
+                "config.json",
+                f"{where}: {class_name} does not inherit GenerationMixin, so with transformers 4.57 and 5.x it has no "
+                "generate() and text-generation pipelines fail. Add GenerationMixin to its bases or map the entry to "
+                "the class that has it.",
+            )
+
+    def inherits_generation(self, file_name: str, class_name: str, seen: set[tuple[str, str]]) -> bool | None:
+        """Whether the class inherits GenerationMixin through bases readable in this folder; None if unknown."""
+        if (file_name, class_name) in seen:
+            return False
+        seen.add((file_name, class_name))
+        found = self.find_definition(file_name, class_name, seen=set())
+        if found is None or not isinstance(found[1], ast.ClassDef):
+            # Missing (reported by check_reference), unparsable (reported once) or bound by an assignment: unknown.
+            return None
+        file_name, node = found
+        methods = {child.name for child in node.body if isinstance(child, ast.FunctionDef)}
+        if methods & {"generate", "prepare_inputs_for_generation"}:
+            # transformers adds GenerationMixin itself to remote classes that bring their own generation methods.
+            return True
+        unknown = False
+        for base in node.bases:
+            name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
+            if isinstance(base, ast.Name) and self.find_definition(file_name, name, seen=set()) is not None:
+                answer = self.inherits_generation(file_name, name, seen)
+            elif name is None:
+                answer = None
+            else:
+                # From outside the folder: the mixin itself, or one of transformers' causal LMs, which all have it.
+                answer = name == "GenerationMixin" or name.endswith("ForCausalLM")
+            if answer:
+                return True
+            unknown = unknown or answer is None
+        return None if unknown else False
 
     # imports of the remote code
 

@@ -5,8 +5,9 @@
 SRC is a folder written by `LlamaForCausalLM.save_pretrained` (config.json and safetensors weights, sharded or not),
 by transformers 4.57 (`rope_theta` and `rope_scaling`) or 5.x (`rope_parameters`). DST receives a checkpoint that
 loads with `AutoModelForCausalLM.from_pretrained(DST, trust_remote_code=True)` and computes the same function: the
-config, the weights (the parameter names of both architectures are the same), this repository's code and, when SRC
-has a `tokenizer.json`, its tokenizer files wired to this repository's tokenizer class.
+config, the weights (the parameter names of both architectures are the same), this repository's code and model card
+(README.md, which the Hub reads; edit it for the converted model) and, when SRC has a `tokenizer.json`, its tokenizer
+files wired to this repository's tokenizer class.
 
 Anything this architecture cannot represent exactly (a rope type it does not implement, partial rotary embeddings,
 `pretraining_tp > 1`, an unknown activation or config key) is refused with an error naming it, and DST is left
@@ -374,6 +375,8 @@ def convert(src_dir, dst_dir, repo_dir=REPO) -> list[str]:
         (staging / "config.json").write_text(json.dumps(full_config, indent=2, sort_keys=True) + "\n")
         for module in ("configuration", "modeling"):
             shutil.copy2(repo_dir / f"{module}_{MODULE_NAME}.py", staging)
+        # The Hub takes the model card and its metadata (library, pipeline, license, custom_code) from README.md.
+        shutil.copy2(repo_dir / "README.md", staging)
         if (src / "generation_config.json").is_file():
             shutil.copy2(src / "generation_config.json", staging)
         written = _write_weights(src, staging, files, dropped)

@@ -72,11 +72,25 @@ def test_saved_repository_passes_without_findings(saved_repo, capsys):
     assert "(0 warning(s))" in lines[-1]
 
 
-def test_repository_folder_itself_passes_with_a_warning_that_it_holds_no_weights(capsys):
-    code, lines = run_check(REPO, capsys)
+def test_repository_source_files_pass_with_a_warning_that_they_hold_no_weights(tmp_path, capsys):
+    # The source files only: the author may have built weights into the repository folder, or not yet.
+    for path in REPO.iterdir():
+        weights = path.suffix == ".safetensors" or path.name == "model.safetensors.index.json"
+        if path.is_file() and not path.name.startswith(".") and not weights:
+            shutil.copy(path, tmp_path / path.name)
+    code, lines = run_check(tmp_path, capsys)
     assert code == 0, lines
     assert errors_in(lines) == []
     assert any(line.startswith("WARNING .: holds no model*.safetensors weights") for line in lines)
+
+
+def test_repository_folder_itself_passes_with_or_without_built_weights(capsys):
+    code, lines = run_check(REPO, capsys)
+    assert code == 0, lines
+    assert errors_in(lines) == []
+    holds_weights = any(REPO.glob("model*.safetensors"))
+    warned = any(line.startswith("WARNING .: holds no model*.safetensors weights") for line in lines)
+    assert warned is not holds_weights, lines
 
 
 def _point_auto_model_at_missing_file(folder):
@@ -111,6 +125,30 @@ def _import_optional_package_unguarded(folder):
 
 def _import_optional_package_in_try_without_import_error(folder):
     append(folder / MODELING, "\ntry:\n    import einops\nexcept ValueError:\n    einops = None\n")
+
+
+def _remove_auto_map_entry(key):
+    def change(folder):
+        edit_json(folder / "config.json", lambda c: c["auto_map"].pop(key))
+
+    return change
+
+
+def _remove_auto_map(folder):
+    edit_json(folder / "config.json", lambda c: c.pop("auto_map"))
+
+
+def _drop_generation_mixin(folder):
+    source = (folder / MODELING).read_text(encoding="utf-8")
+    bases = f"class {CLASS_PREFIX}ForCausalLM({CLASS_PREFIX}PreTrainedModel, GenerationMixin):"
+    assert source.count(bases) == 1
+    (folder / MODELING).write_text(
+        source.replace(bases, f"class {CLASS_PREFIX}ForCausalLM({CLASS_PREFIX}PreTrainedModel):"), encoding="utf-8"
+    )
+
+
+def _break_syntax(folder):
+    append(folder / MODELING, "\ndef broken(:\n    pass\n")
 
 
 def _add_pickle_weights(folder):
@@ -193,6 +231,24 @@ BROKEN = {
         f"ERROR {MODELING}:",
         "imports einops inside a try block that does not catch ImportError",
     ),
+    "auto-map-missing": (_remove_auto_map, "ERROR config.json: has no auto_map; a remote-code model loads only", ""),
+    "auto-config-entry-missing": (
+        _remove_auto_map_entry("AutoConfig"),
+        "ERROR config.json: auto_map has no AutoConfig entry",
+        "",
+    ),
+    "causal-lm-entry-missing": (
+        _remove_auto_map_entry("AutoModelForCausalLM"),
+        f"ERROR config.json: architectures names {CLASS_PREFIX}ForCausalLM, which no auto_map entry loads",
+        "",
+    ),
+    "causal-lm-without-generation-mixin": (
+        _drop_generation_mixin,
+        "ERROR config.json: auto_map AutoModelForCausalLM -> ",
+        f"{CLASS_PREFIX}ForCausalLM does not inherit GenerationMixin",
+    ),
+    # One line for the file, none for the classes the auto_map entries look for in it.
+    "syntax-error": (_break_syntax, f"ERROR {MODELING}: does not parse as Python", ""),
     "pickle-weights": (_add_pickle_weights, "ERROR pytorch_model.bin: is a pickle file", ""),
     "vocab-size-mismatch": (
         _set_config("vocab_size", 1000),
@@ -262,6 +318,68 @@ def test_broken_folder_fails_with_one_error_naming_the_problem(name, folder, cap
     assert len(errors) == 1, lines
     assert errors[0].startswith(start) and detail in errors[0], errors[0]
     assert lines[-1].startswith("FAILED ")
+
+
+def test_causal_lm_entry_on_the_bare_model_fails_for_generation_and_architectures(folder, capsys):
+    edit_json(
+        folder / "config.json",
+        lambda c: c["auto_map"].update(AutoModelForCausalLM=f"modeling_{MODULE_NAME}.{CLASS_PREFIX}Model"),
+    )
+    code, lines = run_check(folder, capsys)
+    assert code == 1
+    entry = f"auto_map AutoModelForCausalLM -> 'modeling_{MODULE_NAME}.{CLASS_PREFIX}Model'"
+    assert sorted(lines[:-1]) == sorted([
+        f"ERROR config.json: {entry}: {CLASS_PREFIX}Model does not inherit GenerationMixin, so with transformers 4.57 "
+        "and 5.x it has no generate() and text-generation pipelines fail. Add GenerationMixin to its bases or map the "
+        "entry to the class that has it.",
+        f"ERROR config.json: architectures names {CLASS_PREFIX}ForCausalLM, which no auto_map entry loads; pipelines "
+        "and the Hub pick the model class from it. Add an entry for it (e.g. AutoModelForCausalLM for a *ForCausalLM "
+        "class) or fix architectures.",
+        f"WARNING config.json: {entry}: AutoModelForCausalLM loads the class with the CausalLM head, named "
+        f"*ForCausalLM; {CLASS_PREFIX}Model looks like another class. Map the entry to the class with that head.",
+    ])
+
+
+def _map_causal_lm_to_subclass(folder):
+    # Generates through its base class in the same file, but its name hides the head.
+    append(folder / MODELING, f"\n\nclass {CLASS_PREFIX}Generator({CLASS_PREFIX}ForCausalLM):\n    pass\n")
+
+    def change(config):
+        config["auto_map"]["AutoModelForCausalLM"] = f"modeling_{MODULE_NAME}.{CLASS_PREFIX}Generator"
+        config["architectures"] = [f"{CLASS_PREFIX}Generator"]
+
+    edit_json(folder / "config.json", change)
+
+
+def _map_auto_model_to_causal_lm(folder):
+    edit_json(
+        folder / "config.json",
+        lambda c: c["auto_map"].update(AutoModel=f"modeling_{MODULE_NAME}.{CLASS_PREFIX}ForCausalLM"),
+    )
+
+
+WARNED = {
+    "causal-lm-entry-on-other-name": (
+        _map_causal_lm_to_subclass,
+        f"WARNING config.json: auto_map AutoModelForCausalLM -> 'modeling_{MODULE_NAME}.{CLASS_PREFIX}Generator': "
+        f"AutoModelForCausalLM loads the class with the CausalLM head, named *ForCausalLM",
+    ),
+    "auto-model-on-head-class": (
+        _map_auto_model_to_causal_lm,
+        f"WARNING config.json: auto_map AutoModel -> 'modeling_{MODULE_NAME}.{CLASS_PREFIX}ForCausalLM': AutoModel "
+        "loads the bare model without a head",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WARNED))
+def test_head_class_under_an_auto_class_of_another_task_passes_with_a_warning(name, folder, capsys):
+    breaker, start = WARNED[name]
+    breaker(folder)
+    code, lines = run_check(folder, capsys)
+    assert code == 0, lines
+    assert len(lines) == 2 and lines[0].startswith(start), lines
+    assert lines[-1].startswith("OK ") and "(1 warning(s))" in lines[-1]
 
 
 @pytest.mark.parametrize(

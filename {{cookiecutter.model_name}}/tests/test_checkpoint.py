@@ -166,6 +166,7 @@ def build_script():
         ("vocab too small", "--vocab-size"),
         ("output is a file", "is a file"),
         ("training without corpus", "needs a --corpus"),
+        ("block longer than max positions", "--block-size 3000 is longer than max_position_embeddings 2048"),
     ],
 )
 def test_build_rejects_bad_input_with_a_clear_error_and_writes_nothing(
@@ -178,6 +179,7 @@ def test_build_rejects_bad_input_with_a_clear_error_and_writes_nothing(
         "vocab too small": ["--corpus", str(corpus), "--vocab-size", "100"],
         "output is a file": ["--corpus", str(corpus)],
         "training without corpus": ["--train-steps", "5"],
+        "block longer than max positions": ["--corpus", str(corpus), "--train-steps", "1", "--block-size", "3000"],
     }[case]
     if case == "output is a file":
         output.write_text("notes the user keeps")
@@ -242,6 +244,39 @@ def test_push_dry_run_lists_exactly_the_model_files(push_script, repo_copy, caps
     assert status == 0
     assert capsys.readouterr().out.splitlines() == MODEL_FILES
     assert push_script.model_files(repo_copy) == MODEL_FILES
+
+
+def test_push_leaves_out_python_files_that_auto_map_does_not_reach(push_script, repo_copy, capsys):
+    (repo_copy / "my_train_script.py").write_text("print('training')\n")
+
+    assert push_script.main(["--folder", str(repo_copy), "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines() == MODEL_FILES
+
+
+def test_push_includes_files_the_model_code_imports_relatively(push_script, repo_copy):
+    modeling = repo_copy / f"modeling_{MODULE_NAME}.py"
+    modeling.write_text(modeling.read_text() + "\nfrom .rope_helpers import scale\n")
+    (repo_copy / "rope_helpers.py").write_text("from .rope_constants import HALF\n\nscale = HALF\n")
+    (repo_copy / "rope_constants.py").write_text("HALF = 0.5\n")
+
+    assert push_script.model_files(repo_copy) == sorted([*MODEL_FILES, "rope_constants.py", "rope_helpers.py"])
+
+
+@pytest.mark.parametrize(
+    "repo_id",
+    ["bad id/x", "acme/a/b", "acme/-lm", "acme/lm.", "acme/a--b", "acme/a..b", "acme/" + "x" * 97, "acme/lm!"],
+)
+def test_push_refuses_an_invalid_repo_id_naming_it(push_script, repo_copy, capsys, repo_id):
+    assert push_script.main(["--folder", str(repo_copy), "--repo-id", repo_id, "--dry-run"]) == 2
+    captured = capsys.readouterr()
+    assert f"--repo-id {repo_id!r} is not a valid Hub repository id" in captured.err
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize("repo_id", ["acme/" + "x" * 96, "user_1/my.model-v2", "plain-name"])
+def test_push_accepts_valid_repo_ids(push_script, repo_copy, capsys, repo_id):
+    assert push_script.main(["--folder", str(repo_copy), "--repo-id", repo_id, "--dry-run"]) == 0
+    assert repo_id in capsys.readouterr().err
 
 
 def test_push_uploads_the_listed_files_in_one_commit_to_the_baked_repo_id(push_script, repo_copy, monkeypatch):

@@ -318,3 +318,16 @@ def test_sentencepiece_only_tokenizer_is_left_out_and_said_so(saved_llama, tmp_p
     lines = converter.convert(src, dst)
     assert any("tokenizer: left out" in line for line in lines)
     assert not list(dst.glob("tokeni*"))
+
+
+def test_converted_folder_passes_check_repo_with_the_model_card(saved_llama, tmp_path, capsys):
+    src, _ = saved_llama
+    _word_tokenizer().save_pretrained(src)
+    dst = tmp_path / "converted"
+    converter.convert(src, dst)
+    spec = importlib.util.spec_from_file_location("check_repo", REPO / "scripts" / "check_repo.py")
+    check_repo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check_repo)
+
+    assert check_repo.main([str(dst)]) == 0, capsys.readouterr().out
+    assert (dst / "README.md").read_text() == (REPO / "README.md").read_text()
