@@ -18,13 +18,21 @@ SPECIAL_TOKENS = ["<|endoftext|>", "<|pad|>", "<|im_start|>", "<|im_end|>"]
 REPO = pathlib.Path.cwd()
 # The rendered answers. `tojson` escapes quotes, so no answer can end the string early.
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
+# Paths the user typed, made absolute against the folder cookiecutter was started in: this hook runs inside the new
+# project folder, so a relative path read here would point somewhere else (see local_extensions.py). cruft
+# bakes without `_repo_dir` and writes its own record, so the template paths may be empty.
+PATHS = json.loads(r'''{{ {
+    "template_dir": cookiecutter.get("_repo_dir", "") | abspath(cookiecutter.__start_dir),
+    "template": cookiecutter.get("_template", "") | abspath(cookiecutter.__start_dir),
+    "existing_tokenizer": cookiecutter.existing_tokenizer_path | abspath(cookiecutter.__start_dir),
+} | tojson }}''')
 MODULE_NAME = ANSWERS["module_name"]
 CLASS_PREFIX = ANSWERS["class_prefix"]
 # Files of an existing tokenizer folder that a fast tokenizer reads; vocab.json, merges.txt and sentencepiece models
 # belong to slow tokenizers, which this repository's class does not use.
 EXISTING_TOKENIZER_FILES = ("tokenizer.json", "special_tokens_map.json", "chat_template.jinja")
 # Answers that describe the machine that baked, not the repository: left out of the record.
-UNRECORDED_ANSWERS = ("_output_dir", "_repo_dir")
+UNRECORDED_ANSWERS = ("_output_dir", "_repo_dir", "__start_dir")
 
 
 def byte_to_unicode() -> dict[int, str]:
@@ -93,14 +101,6 @@ def tokenizer_train_bpe():
 def tokenizer_byte_level():
     """Plain bytes for good: build_checkpoint.py reads TOKENIZER_MODE and never replaces this file."""
     write_byte_level_tokenizer()
-
-
-def resolve_user_path(text: str) -> pathlib.Path:
-    """A path as the user typed it (the pre-generation hook resolves it the same way)."""
-    path = pathlib.Path(os.path.expanduser(text))
-    if not path.is_absolute():
-        path = pathlib.Path(os.environ.get("PWD", os.getcwd())) / path
-    return path
 
 
 def tokenizer_existing(source: pathlib.Path):
@@ -209,19 +209,16 @@ def template_source() -> tuple[str, str | None]:
     for prefix, url in expansions.items():
         if template.startswith(prefix):
             template = url.format(template[len(prefix):])
-    repo_dir = ANSWERS.get("_repo_dir")
-    if repo_dir:
-        # A relative template path is relative to where cookiecutter started, not to this hook's working folder.
-        repo_dir = pathlib.Path(os.environ.get("PWD", os.getcwd()), repo_dir).resolve()
-    if repo_dir and pathlib.Path(template).expanduser().is_dir():
-        template = str(repo_dir)
-    commit = None
-    if repo_dir:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=repo_dir, capture_output=True, text=True, check=False
-        )
-        commit = result.stdout.strip() or None
-    return template, commit
+    # A template given as a folder is recorded as that folder's absolute path; a URL (whose "path" names no folder)
+    # as the URL, not as the clone cookiecutter made of it.
+    template_dir, as_path = PATHS["template_dir"], PATHS["template"]
+    if template_dir and os.path.isdir(as_path) and os.path.samefile(as_path, template_dir):
+        template = template_dir
+    if not template_dir:
+        return template, None
+    git_head = ["git", "rev-parse", "HEAD"]
+    result = subprocess.run(git_head, cwd=template_dir, capture_output=True, text=True, check=False)
+    return template, result.stdout.strip() or None
 
 
 def write_template_record():
@@ -234,6 +231,9 @@ def write_template_record():
         print("WARNING: the template is not a git checkout, so .cruft.json records no commit; bake from a git URL "
               "or clone to be able to run `cruft update` later.")
     answers = {key: value for key, value in ANSWERS.items() if key not in UNRECORDED_ANSWERS}
+    if PATHS["existing_tokenizer"]:
+        # `cruft update` bakes again from another folder: a relative path would no longer find the tokenizer.
+        answers["existing_tokenizer_path"] = PATHS["existing_tokenizer"]
     answers["_template"], answers["_commit"] = template, commit
     record = {
         "template": template,
@@ -253,7 +253,7 @@ def main():
     elif tokenizer == "byte-level":
         tokenizer_byte_level()
     else:
-        tokenizer_existing(resolve_user_path(ANSWERS["existing_tokenizer_path"].strip()))
+        tokenizer_existing(pathlib.Path(PATHS["existing_tokenizer"]))
     if ANSWERS["heads"] == "causal-lm":
         heads_causal_lm_only()
     # tie_word_embeddings needs no files: config.json and the config class carry it.

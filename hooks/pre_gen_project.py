@@ -9,7 +9,6 @@ import ast
 import importlib.util
 import json
 import keyword
-import os
 import pathlib
 import re
 import sys
@@ -18,6 +17,13 @@ import unicodedata
 
 # The rendered answers. `tojson` escapes quotes, so no answer can end the string early.
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
+# Paths the user typed, made absolute against the folder cookiecutter was started in: this hook runs inside the new
+# project folder, so a relative path read here would point somewhere else (see local_extensions.py). cruft bakes
+# without `_repo_dir`, so the template folder may be empty.
+PATHS = json.loads(r'''{{ {
+    "template_dir": cookiecutter.get("_repo_dir", "") | abspath(cookiecutter.__start_dir),
+    "existing_tokenizer": cookiecutter.existing_tokenizer_path | abspath(cookiecutter.__start_dir),
+} | tojson }}''')
 
 # Longest class prefix and module name the baked code is laid out for: with these, every generated line
 # (`class <Prefix>ForSequenceClassification(<Prefix>PreTrainedModel):` is the widest) fits in 119 columns.
@@ -31,6 +37,11 @@ CHOICES = {
 }
 HUB_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 MODEL_TYPE = re.compile(r"[a-z][a-z0-9_-]*")
+# Every class the baked repository defines is <class_prefix><suffix>.
+GENERATED_CLASS_SUFFIXES = (
+    "Config", "RMSNorm", "RotaryEmbedding", "Attention", "MLP", "DecoderLayer", "PreTrainedModel", "Model",
+    "ForCausalLM", "ForSequenceClassification", "TokenizerFast",
+)
 
 
 def slug(text: str, separator: str) -> str:
@@ -43,8 +54,13 @@ def slug(text: str, separator: str) -> str:
 
 
 def capwords(text: str) -> str:
-    """The class prefix cookiecutter.json derives: slugified words, each capitalised as Jinja's `title` does."""
-    return "".join(word[0].upper() + word[1:].lower() for word in slug(text, " ").split())
+    """The class prefix cookiecutter.json derives: the display name's words run together."""
+    return "".join(title_words(text).split())
+
+
+def title_words(text: str) -> str:
+    """The display name cookiecutter.json derives: slugified words, each capitalised as Jinja's `title` does."""
+    return " ".join(word[0].upper() + word[1:].lower() for word in slug(text, " ").split())
 
 
 def transliterate(char: str) -> str:
@@ -60,16 +76,29 @@ def transliterate(char: str) -> str:
     return unidecode(char)
 
 
+def ascii_spelling(text: str) -> str:
+    """`text` with every non-ASCII character transliterated (café-lm -> cafe-lm), case kept."""
+    return "".join(c if c.isascii() else transliterate(c) for c in text)
+
+
 def check_model_name(name: str) -> list[str]:
     if not name.strip():
         return ["model_name is empty; give the repository a name made of letters, digits and hyphens, e.g. acme-lm."]
     errors = []
-    untranslatable = sorted({c for c in name if not c.isascii() and not transliterate(c).strip().isalnum()})
+    foreign = sorted({c for c in name if not c.isascii()})
+    untranslatable = [c for c in foreign if not transliterate(c).strip().isalnum()]
     if untranslatable:
         shown = ", ".join(repr(c) for c in untranslatable)
         errors.append(
             f"model_name {name!r} contains {shown}, which has no ASCII spelling to derive Python names from; "
-            "use letters (accented letters are fine), digits and hyphens, e.g. acme-lm."
+            "use ASCII letters, digits and hyphens, e.g. acme-lm."
+        )
+    elif foreign:
+        # The folder and the Hub repository are named model_name itself, and the Hub takes ASCII names only.
+        shown = ", ".join(repr(c) for c in foreign)
+        errors.append(
+            f"model_name {name!r} contains {shown}; it names the folder and the Hub repository, which take ASCII "
+            f"only. Pass model_name={ascii_spelling(name)} (an accented display_name is fine)."
         )
     symbols = sorted({c for c in name if c.isascii() and not (c.isalnum() or c in "-_.")})
     if symbols:
@@ -85,24 +114,45 @@ def check_model_name(name: str) -> list[str]:
     return errors
 
 
-def _origin(name: str, value: str, source: str, source_value: str, derive) -> str:
+def check_derived_names(model_name: str, derived: dict[str, str]) -> list[str]:
+    """One error for a model_name that cannot give the Python names derived from it (`derived`: name -> value).
+
+    A leading digit or no letters at all spoils every derived name at once; reported here, once, with advice on
+    model_name, instead of once per derived name.
+    """
+    if not derived:
+        return []
+    shown = " and ".join(f"{key} {value!r}" for key, value in derived.items())
+    passes = " and ".join(f"{key}=<{'name' if key == 'module_name' else 'CapWordsName'}>" for key in derived)
+    if not all(derived.values()):
+        return [
+            f"model_name {model_name!r} has no letters or digits to derive {' and '.join(derived)} from; start "
+            f"model_name with a letter, or pass {passes}."
+        ]
+    if any(value[0].isdigit() for value in derived.values()):
+        return [
+            f"model_name {model_name!r} starts with a digit, so the {shown} derived from it are not Python "
+            f"identifiers; start model_name with a letter (e.g. lm-7b instead of 7b-lm) or pass {passes}."
+        ]
+    return []
+
+
+def _origin(name: str, value: str, source: str, derived: bool) -> str:
     """'module_name 'x' (derived from model_name 'y')' when it was derived, else 'module_name 'x''."""
-    if derive(source_value) == value:
-        return f"{name} {value!r} (derived from {source} {source_value!r})"
-    return f"{name} {value!r}"
+    return f"{name} {value!r} (derived from {source})" if derived else f"{name} {value!r}"
 
 
-def check_module_name(module: str, model_name: str) -> list[str]:
-    what = _origin("module_name", module, "model_name", model_name, lambda v: slug(v, "_"))
-    if not module:
-        return [f"{what} is empty; start model_name with a letter, or pass module_name=acme_lm."]
+def check_module_name(module: str, derived_from: str = "") -> list[str]:
+    what = _origin("module_name", module, derived_from, bool(derived_from))
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", module):
-        reason = "starts with a digit" if module[0].isdigit() else "is not a lowercase Python identifier"
-        message = (
-            f"{what} {reason}; it names configuration_<module_name>.py and must be a lowercase identifier. "
-            "Start model_name with a letter (e.g. lm-7b instead of 7b-lm) or pass module_name=<name>."
-        )
-        return [message]
+        reason = "starts with a digit" if module[:1].isdigit() else "is not a lowercase Python identifier"
+        suggestion = slug(module, "_").lower()
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", suggestion) or keyword.iskeyword(suggestion):
+            suggestion = "acme_lm"
+        return [
+            f"{what} {reason}; it names configuration_<module_name>.py and must be a lowercase identifier "
+            f"(letters, digits and '_', starting with a letter). Pass e.g. module_name={suggestion}."
+        ]
     if keyword.iskeyword(module):
         return [f"{what} is a Python keyword; pass a different model_name or module_name={module}_lm."]
     if len(module) > MAX_MODULE_NAME:
@@ -114,17 +164,18 @@ def check_module_name(module: str, model_name: str) -> list[str]:
     return []
 
 
-def check_class_prefix(prefix: str, model_name: str) -> list[str]:
-    what = _origin("class_prefix", prefix, "model_name", model_name, capwords)
-    if not prefix:
-        return [f"{what} is empty; start model_name with a letter, or pass class_prefix=AcmeLm."]
+def check_class_prefix(prefix: str, derived_from: str = "") -> list[str]:
+    what = _origin("class_prefix", prefix, derived_from, bool(derived_from))
     if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", prefix):
-        reason = "starts with a digit" if prefix[0].isdigit() else "is not a CapWords Python identifier"
-        message = (
-            f"{what} {reason}; classes are named <class_prefix>ForCausalLM. Start model_name with a letter "
-            "(e.g. lm-7b instead of 7b-lm) or pass class_prefix=<CapWordsName>."
-        )
-        return [message]
+        reason = "starts with a digit" if prefix[:1].isdigit() else "is not a CapWords Python identifier"
+        words = re.sub(r"[^A-Za-z0-9]+", " ", ascii_spelling(prefix)).split()
+        suggestion = "".join(word[0].upper() + word[1:] for word in words)
+        if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", suggestion):
+            suggestion = "AcmeLm"
+        return [
+            f"{what} {reason}; classes are named <class_prefix>ForCausalLM, so it must be CapWords (letters and "
+            f"digits, starting with a capital letter). Pass e.g. class_prefix={suggestion}."
+        ]
     if keyword.iskeyword(prefix):
         return [f"{what} is a Python keyword; pass a different model_name or class_prefix={prefix}Lm."]
     if len(prefix) > MAX_CLASS_PREFIX:
@@ -157,13 +208,20 @@ def builtin_model_types() -> tuple[dict[str, str], str]:
             mapping.update(_mapping_from_source(auto / name))
         if mapping:
             return mapping, f"the installed transformers {_installed_version(spec.origin)}"
-    repo_dir = ANSWERS.get("_repo_dir")
-    shipped = pathlib.Path(repo_dir) / "hooks" / "builtin_model_types.txt" if repo_dir else None
-    if shipped is not None and shipped.is_file():
+    shipped = template_file("builtin_model_types.txt")
+    if shipped is not None:
         lines = shipped.read_text(encoding="utf-8").splitlines()
         pairs = (line.split() for line in lines if line.strip() and not line.startswith("#"))
         return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}, "the template's hooks/builtin_model_types.txt"
     return {}, ""
+
+
+def template_file(name: str) -> pathlib.Path | None:
+    """A data file shipped in the template's hooks folder, or None when the template folder is unknown."""
+    if not PATHS["template_dir"]:
+        return None
+    path = pathlib.Path(PATHS["template_dir"]) / "hooks" / name
+    return path if path.is_file() else None
 
 
 def _installed_version(origin: str) -> str:
@@ -206,11 +264,11 @@ def _is_text(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
-def check_builtin_collisions(model_type: str, prefix: str) -> list[str]:
+def check_builtin_model_type(model_type: str) -> list[str]:
     builtins, source = builtin_model_types()
     if not builtins:
         print("WARNING: neither transformers nor the template's list of built-in model types could be read; "
-              "model_type and class names were not checked for collisions.")
+              "model_type was not checked for collisions.")
         return []
     errors = []
     organization = slug(ANSWERS.get("hub_organization", ""), "_")
@@ -221,14 +279,41 @@ def check_builtin_collisions(model_type: str, prefix: str) -> list[str]:
             f"{source}), so loading without trust_remote_code=True would silently build transformers' own class. "
             f"Pass a distinct model_type, e.g. model_type={suggestion}."
         )
-    config_class = f"{prefix}Config"
-    owners = sorted(kind for kind, name in builtins.items() if name == config_class)
-    if owners:
-        errors.append(
-            f"class_prefix {prefix!r} makes the config class {config_class}, the name of transformers' built-in "
-            f"config for model_type {owners[0]!r}; pass a distinct class_prefix, e.g. class_prefix=My{prefix}."
-        )
     return errors
+
+
+def transformers_public_names() -> set[str]:
+    """The public top-level names of transformers, from the list shipped with the template (empty when unreadable).
+
+    The list is shipped rather than read from the installed release: transformers builds its top-level namespace
+    lazily from its whole source tree, which cannot be read reliably without importing it (seconds).
+    """
+    shipped = template_file("transformers_public_names.txt")
+    if shipped is None:
+        return set()
+    lines = shipped.read_text(encoding="utf-8").splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def check_class_collisions(prefix: str) -> list[str]:
+    """Generated classes must not take a name transformers exports: the modeling file imports several of them
+    (PreTrainedModel, PreTrainedTokenizerFast, ...) and readers confuse the rest with transformers' own."""
+    taken = transformers_public_names() | set(builtin_model_types()[0].values())
+    if len(taken) == 0:
+        print("WARNING: the template's list of transformers names could not be read; class names were not checked "
+              "for collisions.")
+        return []
+    clashes = [prefix + suffix for suffix in GENERATED_CLASS_SUFFIXES if prefix + suffix in taken]
+    if not clashes:
+        return []
+    suggestion = next(
+        candidate for candidate in (f"My{prefix}", f"{prefix}Custom", f"Custom{prefix}")
+        if not any(candidate + suffix in taken for suffix in GENERATED_CLASS_SUFFIXES)
+    )
+    return [
+        f"class_prefix {prefix!r} makes classes named like transformers' own ({', '.join(clashes)}), which would "
+        f"shadow or be mistaken for them; pass a distinct class_prefix, e.g. class_prefix={suggestion}."
+    ]
 
 
 def check_model_type(model_type: str) -> list[str]:
@@ -260,7 +345,7 @@ def _hub_name_problem(part: str) -> str:
     return ""
 
 
-def check_repo_id(repo_id: str, organization: str) -> list[str]:
+def check_repo_id(repo_id: str, organization: str, model_name: str) -> list[str]:
     errors = []
     problem = _hub_name_problem(organization)
     if problem:
@@ -268,6 +353,9 @@ def check_repo_id(repo_id: str, organization: str) -> list[str]:
             f"hub_organization {organization!r} {problem}; pass the Hub user or organisation name, e.g. "
             "hub_organization=acme."
         )
+    if repo_id == f"{organization}/{model_name}" and (errors or check_model_name(model_name)):
+        # The default repo_id is made of those two answers, whose own errors already say what to change.
+        return errors
     parts = repo_id.split("/")
     if len(parts) != 2:
         errors.append(f"repo_id {repo_id!r} must have the form <organisation>/<name>, e.g. acme/acme-lm.")
@@ -311,15 +399,6 @@ def check_choices() -> list[str]:
     ]
 
 
-def resolve_user_path(text: str) -> pathlib.Path:
-    """A path as the user typed it: `~` expanded, relative paths taken from the directory cookiecutter ran in."""
-    path = pathlib.Path(os.path.expanduser(text))
-    if not path.is_absolute():
-        # Hooks run inside the new project folder; the shell's PWD still names where the user typed the command.
-        path = pathlib.Path(os.environ.get("PWD", os.getcwd())) / path
-    return path
-
-
 def check_existing_tokenizer() -> list[str]:
     text = str(ANSWERS.get("existing_tokenizer_path", "")).strip()
     if ANSWERS.get("tokenizer") != "existing":
@@ -333,7 +412,7 @@ def check_existing_tokenizer() -> list[str]:
             "save_pretrained (it must hold tokenizer.json); pass existing_tokenizer_path=/path/to/tokenizer."
         )
         return [message]
-    folder = resolve_user_path(text)
+    folder = pathlib.Path(PATHS["existing_tokenizer"])
     tokenizer_file = folder / "tokenizer.json"
     if not tokenizer_file.is_file():
         message = (
@@ -350,23 +429,41 @@ def check_existing_tokenizer() -> list[str]:
     return []
 
 
-def main() -> int:
+def check_names() -> list[str]:
+    """Every independent problem with the names; a problem that only follows from another one is left out."""
     model_name = str(ANSWERS.get("model_name", ""))
     module, prefix = str(ANSWERS.get("module_name", "")), str(ANSWERS.get("class_prefix", ""))
-    model_type = str(ANSWERS.get("model_type", ""))
-    # Each name is derived from the one before, so only the first problem in the chain is reported.
-    errors = (
-        check_model_name(model_name)
-        or check_module_name(module, model_name)
-        or check_class_prefix(prefix, model_name)
-        or check_display_name(str(ANSWERS.get("display_name", "")))
-        or check_model_type(model_type)
-        or check_builtin_collisions(model_type, prefix)
-    )
-    errors += check_repo_id(str(ANSWERS.get("repo_id", "")), str(ANSWERS.get("hub_organization", "")))
-    errors += check_free_text()
-    errors += check_choices()
-    errors += check_existing_tokenizer()
+    model_type, display_name = str(ANSWERS.get("model_type", "")), str(ANSWERS.get("display_name", ""))
+    organization, repo_id = str(ANSWERS.get("hub_organization", "")), str(ANSWERS.get("repo_id", ""))
+    errors = check_model_name(model_name)
+    # Names left at their default come from model_name and share its problems: those are reported once, on model_name.
+    derived = {}
+    if module == slug(model_name, "_"):
+        derived["module_name"] = module
+    if prefix == capwords(model_name):
+        derived["class_prefix"] = prefix
+    errors = errors or check_derived_names(model_name, derived)
+    unchecked = set(derived) if errors else set()
+    source = f"model_name {model_name!r}"
+    module_errors, prefix_errors = [], []
+    if "module_name" not in unchecked:
+        module_errors = check_module_name(module, source if "module_name" in derived else "")
+    if "class_prefix" not in unchecked:
+        prefix_errors = check_class_prefix(prefix, source if "class_prefix" in derived else "")
+        prefix_errors = prefix_errors or check_class_collisions(prefix)
+    errors += module_errors + prefix_errors
+    if not (unchecked and display_name == title_words(model_name)):
+        errors += check_display_name(display_name)
+    # model_type defaults to module_name: a broken module_name already explains a broken default model_type.
+    if not (model_type == module and (module_errors or "module_name" in unchecked)):
+        type_errors = check_model_type(model_type)
+        errors += type_errors or check_builtin_model_type(model_type)
+    errors += check_repo_id(repo_id, organization, model_name)
+    return errors
+
+
+def main() -> int:
+    errors = check_names() + check_free_text() + check_choices() + check_existing_tokenizer()
     for error in errors:
         print(f"ERROR: {error}")
     return 1 if errors else 0

@@ -1,6 +1,7 @@
 """The generation hooks: answers refused before anything is written, free text that survives every file format, the
 list of transformers' built-in model types, and the record that `cruft update` reads."""
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -11,13 +12,13 @@ import sys
 import tempfile
 import tomllib
 
-import jinja2
 import pytest
 import yaml
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_context, generate_files
 from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
+from cookiecutter.utils import create_env_with_context
 
 from conftest import TEMPLATE
 
@@ -37,11 +38,24 @@ def bake_in(output: pathlib.Path, template: pathlib.Path = TEMPLATE, **answers) 
     return pathlib.Path(cookiecutter(str(template), no_input=True, output_dir=str(output), extra_context=answers))
 
 
+@contextlib.contextmanager
+def template_importable():
+    """cookiecutter puts the template folder on sys.path while it renders, for local_extensions; so do these tests."""
+    sys.path.append(str(TEMPLATE))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(TEMPLATE))
+
+
 def render_hook(name: str, **answers):
     """Imports a hook rendered with the default answers (plus `answers`) without running its main()."""
-    context = generate_context(context_file=str(TEMPLATE / "cookiecutter.json"))
-    rendered = dict(prompt_for_config(context, no_input=True), _repo_dir=str(TEMPLATE), **answers)
-    source = jinja2.Template((TEMPLATE / "hooks" / f"{name}.py").read_text(encoding="utf-8")).render(
+    with template_importable():
+        context = generate_context(context_file=str(TEMPLATE / "cookiecutter.json"))
+        rendered = {**prompt_for_config(context, no_input=True), "_repo_dir": str(TEMPLATE),
+                    "_template": str(TEMPLATE), **answers}
+        environment = create_env_with_context({"cookiecutter": rendered})
+    source = environment.from_string((TEMPLATE / "hooks" / f"{name}.py").read_text(encoding="utf-8")).render(
         cookiecutter=rendered
     )
     path = pathlib.Path(tempfile.mkdtemp(prefix="rendered-hook-")) / f"{name}.py"
@@ -63,7 +77,8 @@ LONG_PREFIX = "A" + "b" * 32
 LONG_NAME = "a" * 97
 REFUSED = [
     # (answers, start of the one ERROR line, id)
-    ({"model_name": "7b-lm"}, "ERROR: module_name '7b_lm' (derived from model_name '7b-lm') starts with a digit",
+    ({"model_name": "7b-lm"}, ("ERROR: model_name '7b-lm' starts with a digit, so the module_name '7b_lm' and "
+     "class_prefix '7bLm' derived from it are not Python identifiers; start model_name with a letter"),
      "leading-digit"),
     ({"model_name": "@@@", "repo_id": "acme/lm"}, "ERROR: model_name '@@@' contains '@'", "only-symbols"),
     ({"model_name": "class"}, "ERROR: module_name 'class' (derived from model_name 'class') is a Python keyword",
@@ -78,6 +93,17 @@ REFUSED = [
      "module-name-uppercase"),
     ({"class_prefix": "acmeLm"}, "ERROR: class_prefix 'acmeLm' is not a CapWords Python identifier",
      "class-prefix-lowercase"),
+    ({"class_prefix": "myLm"}, ("ERROR: class_prefix 'myLm' is not a CapWords Python identifier; classes are named "
+     "<class_prefix>ForCausalLM, so it must be CapWords (letters and digits, starting with a capital letter). Pass "
+     "e.g. class_prefix=MyLm."), "explicit-class-prefix-advice-on-itself"),
+    ({"module_name": "My-Mod"}, ("ERROR: module_name 'My-Mod' is not a lowercase Python identifier; it names "
+     "configuration_<module_name>.py and must be a lowercase identifier (letters, digits and '_', starting with a "
+     "letter). Pass e.g. module_name=my_mod."), "explicit-module-name-advice-on-itself"),
+    ({"model_name": "pre-trained"}, ("ERROR: class_prefix 'PreTrained' makes classes named like transformers' own "
+     "(PreTrainedConfig, PreTrainedModel, PreTrainedTokenizerFast), which would shadow or be mistaken for them; pass "
+     "a distinct class_prefix, e.g. class_prefix=MyPreTrained."), "class-names-shadow-transformers-bases"),
+    ({"model_name": "auto"}, ("ERROR: class_prefix 'Auto' makes classes named like transformers' own (AutoConfig, "
+     "AutoModel)"), "class-names-shadow-auto-classes"),
     ({"class_prefix": "True"}, "ERROR: class_prefix 'True' is a Python keyword", "class-prefix-keyword"),
     ({"class_prefix": LONG_PREFIX}, f"ERROR: class_prefix '{LONG_PREFIX}' has 33 characters; prefixes over 32",
      "class-prefix-too-long"),
@@ -86,8 +112,8 @@ REFUSED = [
     ({"model_type": "llama"}, "ERROR: model_type 'llama' is a built-in model type of transformers (LlamaConfig",
      "builtin-model-type"),
     ({"model_type": "Acme LM"}, "ERROR: model_type 'Acme LM' must be lowercase letters", "model-type-not-a-key"),
-    ({"class_prefix": "Llama"}, ("ERROR: class_prefix 'Llama' makes the config class LlamaConfig, the name of "
-     "transformers' built-in config"), "builtin-config-class"),
+    ({"class_prefix": "Llama"}, ("ERROR: class_prefix 'Llama' makes classes named like transformers' own "
+     "(LlamaConfig, LlamaPreTrainedModel, LlamaModel, LlamaForCausalLM"), "builtin-config-class"),
     ({"repo_id": "acme-lm"}, "ERROR: repo_id 'acme-lm' must have the form <organisation>/<name>",
      "repo-id-without-organisation"),
     ({"repo_id": "acme/acme--lm"}, ("ERROR: repo_id 'acme/acme--lm' is not an id the Hub accepts: the name "
@@ -102,8 +128,8 @@ REFUSED = [
      f"'{LONG_NAME}' has 97 characters; the Hub allows at most 96"), "repo-id-too-long"),
     ({"repo_id": "acme/acme lm"}, ("ERROR: repo_id 'acme/acme lm' is not an id the Hub accepts: the name 'acme lm' "
      "contains ' '"), "repo-id-with-space"),
-    ({"model_name": "Zoë-lm"}, ("ERROR: repo_id 'acme/Zoë-lm' is not an id the Hub accepts: the name 'Zoë-lm' "
-     "contains 'ë'"), "non-ascii-default-repo-id"),
+    ({"model_name": "café-lm"}, ("ERROR: model_name 'café-lm' contains 'é'; it names the folder and the Hub "
+     "repository, which take ASCII only. Pass model_name=cafe-lm"), "non-ascii-model-name"),
     ({"hub_organization": "acme/research", "repo_id": "acme/acme-lm"},
      "ERROR: hub_organization 'acme/research' contains '/'", "organisation-with-slash"),
     ({"tokenizer": "existing"}, "ERROR: tokenizer=existing needs existing_tokenizer_path",
@@ -161,11 +187,33 @@ def test_refusal_keeps_an_existing_folder_of_the_same_name(tmp_path, capfd):
     assert (mine / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
-def test_accented_name_derives_ascii_python_names(tmp_path):
-    repo = bake_in(tmp_path, model_name="Zoë-lm", repo_id="acme/zoe-lm")
+def test_accented_display_name_and_author_are_kept(tmp_path):
+    repo = bake_in(tmp_path, model_name="zoe-lm", display_name="Zoë LM", author="Zoë Ærø")
     config = json.loads((repo / "config.json").read_text(encoding="utf-8"))
     assert config["auto_map"]["AutoModelForCausalLM"] == "modeling_zoe_lm.ZoeLmForCausalLM"
-    assert (repo / "configuration_zoe_lm.py").is_file()
+    assert "Zoë LM" in (repo / "README.md").read_text(encoding="utf-8")
+    project = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["authors"] == [{"name": "Zoë Ærø"}]
+
+
+def refusal_errors(capfd, **answers) -> list[str]:
+    with pytest.raises(FailedHookException):
+        bake_in(pathlib.Path(tempfile.mkdtemp(prefix="refused-")), **answers)
+    lines = capfd.readouterr().out.splitlines()
+    return [line for line in lines if line.startswith("ERROR: ") and "pre_gen_project" not in line]
+
+
+def test_every_independent_problem_is_reported_in_one_run(capfd):
+    name = "-".join(["abcdefgh"] * 9) + "-abcdef"  # 87 characters: too long for both derived Python names
+    errors = refusal_errors(capfd, model_name=name)
+    assert [error.split(" ")[1] for error in errors] == ["module_name", "class_prefix"], errors
+    assert "has 87 characters" in errors[0] and "has 78 characters" in errors[1]
+
+
+def test_explicit_names_are_all_reported_without_advice_on_model_name(capfd):
+    errors = refusal_errors(capfd, class_prefix="myLm", module_name="My-Mod", model_type="Acme LM")
+    assert [error.split(" ")[1] for error in errors] == ["module_name", "class_prefix", "model_type"], errors
+    assert not any("model_name" in error for error in errors), errors
 
 
 def test_awkward_author_and_description_round_trip_through_toml_yaml_and_json(tmp_path):
@@ -184,10 +232,11 @@ def test_awkward_author_and_description_round_trip_through_toml_yaml_and_json(tm
 
 def test_awkward_license_round_trips_through_front_matter_and_pyproject(tmp_path):
     """cookiecutter.json offers licenses as a choice; a template edited to offer any text must still render."""
-    context = generate_context(context_file=str(TEMPLATE / "cookiecutter.json"))
-    context["cookiecutter"] = prompt_for_config(context, no_input=True)
-    context["cookiecutter"].update(license=AWKWARD_LICENSE, _repo_dir=str(TEMPLATE), _template=str(TEMPLATE))
-    repo = pathlib.Path(generate_files(repo_dir=str(TEMPLATE), context=context, output_dir=str(tmp_path)))
+    with template_importable():
+        context = generate_context(context_file=str(TEMPLATE / "cookiecutter.json"))
+        context["cookiecutter"] = prompt_for_config(context, no_input=True)
+        context["cookiecutter"].update(license=AWKWARD_LICENSE, _repo_dir=str(TEMPLATE), _template=str(TEMPLATE))
+        repo = pathlib.Path(generate_files(repo_dir=str(TEMPLATE), context=context, output_dir=str(tmp_path)))
     front_matter = yaml.safe_load((repo / "README.md").read_text(encoding="utf-8").split("---\n")[1])
     assert front_matter["license"] == AWKWARD_LICENSE
     assert tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["project"]["license"] == {
@@ -206,6 +255,18 @@ def test_shipped_builtin_model_types_match_the_installed_transformers():
         "(after keeping the three comment lines)"
     )
     assert shipped == dict(CONFIG_MAPPING_NAMES), f"regenerate the list: {regenerate}"
+
+
+def test_shipped_transformers_names_match_the_installed_transformers():
+    import transformers
+
+    lines = (TEMPLATE / "hooks" / "transformers_public_names.txt").read_text(encoding="utf-8").splitlines()
+    shipped = [line for line in lines if line and not line.startswith("#")]
+    regenerate = (
+        f"{sys.executable} -c \"import transformers; print(*sorted(n for n in dir(transformers) if not "
+        "n.startswith('_')), sep=chr(10))\" >> hooks/transformers_public_names.txt (after keeping the comment lines)"
+    )
+    assert shipped == sorted(name for name in dir(transformers) if not name.startswith("_")), regenerate
 
 
 def test_hook_reads_builtin_model_types_from_transformers_source_without_importing_it():
@@ -249,27 +310,27 @@ def test_template_record_holds_version_commit_and_every_answer(tmp_path):
     answers = record["context"]["cookiecutter"]
     template_answers = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
     assert answers["_template_version"] == template_answers["_template_version"]
-    assert set(template_answers) - {"__prompts__"} <= set(answers)
+    assert set(template_answers) - {"__prompts__", "__start_dir"} <= set(answers)
     assert answers["model_name"] == "zeta-lm" and answers["tie_word_embeddings"] == "no"
     assert answers["module_name"] == "zeta_lm" and answers["class_prefix"] == "ZetaLm"
     assert record["template"] == str(TEMPLATE)
     git_head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=TEMPLATE, capture_output=True, text=True, check=True)
     head = git_head.stdout.strip()
     assert record["commit"] == answers["_commit"] == head
-    assert "_output_dir" not in answers and "_repo_dir" not in answers
+    # Where the bake ran is no part of the repository's answers.
+    assert not {"_output_dir", "_repo_dir", "__start_dir"} & set(answers)
 
 
-def test_template_record_resolves_a_relative_template_path(tmp_path):
-    # `cookiecutter .` from inside the checkout: the hook runs in the new folder, where "." means something else.
-    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), "."]
-    environment = {**os.environ, "PWD": str(TEMPLATE)}
-    result = subprocess.run(command, cwd=TEMPLATE, capture_output=True, text=True, env=environment)
-    assert result.returncode == 0, result.stderr[-2000:]
-    record = json.loads((tmp_path / "acme-lm" / ".cruft.json").read_text(encoding="utf-8"))
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=TEMPLATE, capture_output=True, text=True, check=True)
-    assert record["template"] == str(TEMPLATE)
-    assert record["commit"] == head.stdout.strip()
-    assert "WARNING" not in result.stdout
+def bake_command(cwd: pathlib.Path, output: pathlib.Path, template: str, *answers: str, pwd: str | None = None):
+    """Runs the cookiecutter command line in `cwd`, as a program would with `cwd=`; `pwd` fakes a stale $PWD."""
+    environment = {key: value for key, value in os.environ.items() if key != "PWD"}
+    if pwd is not None:
+        environment["PWD"] = pwd
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(output), template, *answers]
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=environment, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return result
+
 
 def git(folder: pathlib.Path, *args: str) -> str:
     identity = ["-c", "user.name=Template Test", "-c", "user.email=template-test@example.invalid"]
@@ -277,15 +338,85 @@ def git(folder: pathlib.Path, *args: str) -> str:
     return result.stdout.strip()
 
 
+def git_copy_of_template(folder: pathlib.Path) -> pathlib.Path:
+    """A git repository holding the template's files in one commit, at `folder`."""
+    shutil.copytree(TEMPLATE, folder, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "__pycache__",
+                                                                    ".pytest_cache", ".ruff_cache"))
+    git(folder, "init", "-q")
+    git(folder, "add", "-A")
+    git(folder, "commit", "-q", "-m", "v0.1.0")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def checkouts(tmp_path_factory) -> pathlib.Path:
+    """<root>/checkouts/template (a git copy of the template) and an empty <root>/work beside it; returns <root>."""
+    root = tmp_path_factory.mktemp("relative")
+    git_copy_of_template(root / "checkouts" / "template")
+    (root / "work").mkdir()
+    return root
+
+
+def test_template_record_resolves_a_relative_template_path(tmp_path):
+    # `cookiecutter .` from inside the checkout: the hook runs in the new folder, where "." means something else.
+    result = bake_command(TEMPLATE, tmp_path, ".")
+    record = json.loads((tmp_path / "acme-lm" / ".cruft.json").read_text(encoding="utf-8"))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=TEMPLATE, capture_output=True, text=True, check=True)
+    assert record["template"] == str(TEMPLATE)
+    assert record["commit"] == head.stdout.strip()
+    assert "WARNING" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("start", "template", "pwd"),
+    [("work", "../checkouts/template", None), ("", "checkouts/template", "/"), ("work", "../checkouts/template", "/")],
+    ids=["sibling-folder", "stale-pwd", "sibling-folder-stale-pwd"],
+)
+def test_template_record_holds_the_absolute_template_path_wherever_cookiecutter_started(
+    checkouts, tmp_path, start, template, pwd
+):
+    bake_command(checkouts / start, tmp_path, template, pwd=pwd)
+    record = json.loads((tmp_path / "acme-lm" / ".cruft.json").read_text(encoding="utf-8"))
+    assert record["template"] == str(checkouts / "checkouts" / "template")
+    assert record["commit"] == git(checkouts / "checkouts" / "template", "rev-parse", "HEAD")
+
+
+def test_relative_existing_tokenizer_path_is_taken_from_where_cookiecutter_started(checkouts, tmp_path):
+    folder = checkouts / "work" / "saved-tokenizer"
+    folder.mkdir(exist_ok=True)
+    tokenizer = render_hook("post_gen_project").byte_level_tokenizer()
+    vocab = tokenizer["model"]["vocab"]
+    vocab["<|custom|>"] = len(vocab)  # marks this tokenizer apart from the one the template writes
+    (folder / "tokenizer.json").write_text(json.dumps(tokenizer), encoding="utf-8")
+    answers = ("tokenizer=existing", "existing_tokenizer_path=saved-tokenizer")
+    bake_command(checkouts / "work", tmp_path, "../checkouts/template", *answers, pwd="/")
+    repo = tmp_path / "acme-lm"
+    assert json.loads((repo / "tokenizer.json").read_text(encoding="utf-8")) == tokenizer
+    record = json.loads((repo / ".cruft.json").read_text(encoding="utf-8"))
+    assert record["context"]["cookiecutter"]["existing_tokenizer_path"] == str(folder)
+
+
+def test_template_record_keeps_a_git_url_rather_than_the_local_clone(checkouts, tmp_path):
+    config = tmp_path / "cookiecutter.yaml"
+    config.write_text(f"cookiecutters_dir: {tmp_path / 'clones'}\nreplay_dir: {tmp_path / 'replay'}\n",
+                      encoding="utf-8")
+    url = f"git+file://{checkouts / 'checkouts' / 'template'}"
+    bake_command(checkouts / "work", tmp_path / "out", url, "--config-file", str(config))
+    record = json.loads((tmp_path / "out" / "acme-lm" / ".cruft.json").read_text(encoding="utf-8"))
+    assert record["template"] == url
+    assert record["commit"] == git(checkouts / "checkouts" / "template", "rev-parse", "HEAD")
+
+
+def test_template_record_expands_a_github_abbreviation():
+    template, commit = render_hook("post_gen_project", _template="gh:acme/acme-lm-template").template_source()
+    assert template == "https://github.com/acme/acme-lm-template.git"
+    assert commit == git(TEMPLATE, "rev-parse", "HEAD")
+
+
 def test_cruft_update_brings_a_template_fix_into_a_baked_repository(tmp_path):
     """Bake from a git copy of the template, change the template, and let `cruft update` carry the change over
     while keeping the author's own edit."""
-    template = tmp_path / "template"
-    shutil.copytree(TEMPLATE, template, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "__pycache__",
-                                                                      ".pytest_cache", ".ruff_cache"))
-    git(template, "init", "-q")
-    git(template, "add", "-A")
-    git(template, "commit", "-q", "-m", "v0.1.0")
+    template = git_copy_of_template(tmp_path / "template")
     repo = bake_in(tmp_path / "baked", template, model_name="delta-lm")
     git(repo, "init", "-q")
     git(repo, "add", "-A")
