@@ -80,3 +80,17 @@ def checkpoint(tmp_path_factory) -> pathlib.Path:
     model = AutoModelForCausalLM.from_config(config, trust_remote_code=True)
     model.save_pretrained(folder)
     return folder
+
+
+def distinct_weights(model, std: float = 0.15):
+    """Re-draws every parameter, seeded: norm gains in [0.5, 1.5] (so a norm that ignored its weight would show) and
+    the rest normal with `std`, wider than the default init, so greedy decoding and argmax comparisons do not hinge on
+    near-ties between logits. Returns the model in eval mode."""
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "norm" in name:
+                parameter.uniform_(0.5, 1.5)
+            else:
+                parameter.normal_(0.0, std)
+    return model.eval()

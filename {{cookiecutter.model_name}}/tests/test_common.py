@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 import torch
+from conftest import distinct_weights
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForCausalLM
 
@@ -18,19 +19,6 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 MODULE_NAME = "{{ cookiecutter.module_name }}"
 CLASS_PREFIX = "{{ cookiecutter.class_prefix }}"
 VOCAB = 99  # vocabulary of the `tiny_config` fixture; ids 0, 1 and 2 are its pad, bos and eos tokens
-
-
-def distinct_weights(model):
-    """Re-draws every parameter wider than the default init (std 0.02 gives near-uniform logits), so that greedy
-    decoding and argmax-based comparisons do not hinge on near-ties. Returns the model in eval mode."""
-    torch.manual_seed(0)
-    with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if "norm" in name:
-                parameter.uniform_(0.5, 1.5)
-            else:
-                parameter.normal_(0.0, 0.15)
-    return model.eval()
 
 
 def random_ids(batch: int, seq_len: int, seed: int = 1) -> torch.LongTensor:

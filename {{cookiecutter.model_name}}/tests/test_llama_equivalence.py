@@ -13,6 +13,7 @@ import pathlib
 import pytest
 import torch
 import transformers
+from conftest import distinct_weights
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 
@@ -49,16 +50,7 @@ def llama_config(rope: dict | None = None, rope_theta: float = 10000.0, **values
 def random_llama(config: LlamaConfig) -> LlamaForCausalLM:
     """A seeded Llama whose every parameter, norms and biases included, holds a distinct random value."""
     torch.manual_seed(0)
-    model = LlamaForCausalLM(config)
-    with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if "norm" in name:
-                # Gains away from 1.0, so a norm that ignored its weight would show.
-                parameter.uniform_(0.5, 1.5)
-            else:
-                # Wider than the default init, so greedy decoding does not hinge on near-ties between logits.
-                parameter.normal_(0.0, 0.1)
-    return model.eval()
+    return distinct_weights(LlamaForCausalLM(config), std=0.1)
 
 
 def save_and_convert(model: LlamaForCausalLM, tmp_path: pathlib.Path, **save_kwargs):
