@@ -1,6 +1,7 @@
 """{{ cookiecutter.display_name }} model configuration."""
 
 from transformers import PretrainedConfig
+from transformers.activations import ACT2FN
 from transformers.utils import logging
 
 
@@ -135,7 +136,7 @@ class {{ cookiecutter.class_prefix }}Config(PretrainedConfig):
         self.rope_parameters = self._fold_rope_arguments(
             rope_parameters, kwargs.pop("rope_theta", None), kwargs.pop("rope_scaling", None)
         )
-        self._check_hyperparameters()
+        self.check_hyperparameters()
         if self.head_dim is None:
             self.head_dim = hidden_size // num_attention_heads
         super().__init__(
@@ -162,11 +163,20 @@ class {{ cookiecutter.class_prefix }}Config(PretrainedConfig):
                 "given and they differ. Pass only `rope_parameters`."
             )
         rope_parameters = dict(rope_parameters)
-        rope_parameters.setdefault("rope_theta", 10000.0 if rope_theta is None else rope_theta)
+        if rope_theta is not None and rope_parameters.setdefault("rope_theta", rope_theta) != rope_theta:
+            raise ValueError(
+                f"`rope_parameters['rope_theta']` ({rope_parameters['rope_theta']}) and the legacy `rope_theta` "
+                f"({rope_theta}) were both given and differ. Pass only `rope_parameters`."
+            )
+        rope_parameters.setdefault("rope_theta", 10000.0)
         return rope_parameters
 
-    def _check_hyperparameters(self):
-        """Raises a `ValueError` naming the first hyperparameter that no model can be built from."""
+    def check_hyperparameters(self):
+        """Raises a `ValueError` naming the first hyperparameter that no model can be built from.
+
+        Runs when the config is created and again when a model is built from it, which catches values set afterwards
+        (for example keyword overrides passed to `from_pretrained`).
+        """
         for name in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                      "num_key_value_heads", "max_position_embeddings"):
             value = getattr(self, name)
@@ -189,6 +199,11 @@ class {{ cookiecutter.class_prefix }}Config(PretrainedConfig):
             raise ValueError(f"`attention_dropout` must be in [0, 1), got {self.attention_dropout!r}.")
         if self.rms_norm_eps <= 0:
             raise ValueError(f"`rms_norm_eps` must be positive, got {self.rms_norm_eps!r}.")
+        if self.hidden_act not in ACT2FN:
+            raise ValueError(
+                f"`hidden_act` is {self.hidden_act!r}, which `transformers.activations.ACT2FN` does not know. "
+                "Use one of its names, such as 'silu', 'gelu' or 'gelu_pytorch_tanh'."
+            )
         self._check_rope_parameters()
 
     def _check_rope_parameters(self):

@@ -338,6 +338,11 @@ class {{ cookiecutter.class_prefix }}PreTrainedModel(PreTrainedModel):
     # Attention goes through `ALL_ATTENTION_FUNCTIONS` with keyword arguments passed down, as serving engines need.
     _supports_attention_backend = True
 
+    def __init__(self, config: {{ cookiecutter.class_prefix }}Config, *inputs, **kwargs):
+        # Checked again here: attributes set on the config after it was created skipped its own checks.
+        config.check_hyperparameters()
+        super().__init__(config, *inputs, **kwargs)
+
     def _init_weights(self, module: nn.Module):
         # While loading a checkpoint, transformers makes the `torch.nn.init` functions skip tensors the checkpoint
         # already filled, so only missing weights are initialised here.

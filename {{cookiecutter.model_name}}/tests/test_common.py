@@ -12,7 +12,7 @@ import pytest
 import torch
 from conftest import distinct_weights
 from safetensors.torch import load_file, save_file
-from transformers import AutoModelForCausalLM
+from transformers import AutoConfig, AutoModelForCausalLM
 
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -329,10 +329,20 @@ def test_compiled_full_graph_forward_matches_eager(tiny_model):
         (dict(rope_parameters={"rope_type": "llama3", "factor": 8.0, "high_freq_factor": 4.0,
                                "original_max_position_embeddings": 64}), "low_freq_factor"),
         (dict(num_hidden_layers=0), "num_hidden_layers"),
+        (dict(hidden_act="swishy"), "'swishy'"),
+        (dict(rope_parameters={"rope_type": "default", "rope_theta": 500.0}, rope_theta=10000.0), "rope_theta"),
     ],
     ids=["heads-do-not-divide-hidden", "kv-heads-do-not-divide-heads", "unknown-rope-type", "linear-without-factor",
-         "llama3-missing-key", "no-layers"],
+         "llama3-missing-key", "no-layers", "unknown-activation", "two-different-rope-bases"],
 )
 def test_config_refuses_impossible_values(tiny_config, overrides, named):
     with pytest.raises(ValueError, match=named):
         tiny_config(**overrides)
+
+
+def test_overrides_set_after_the_config_was_made_are_checked_when_the_model_is_built(checkpoint):
+    # `from_pretrained` sets keyword overrides as attributes after the config's own checks have run.
+    config = AutoConfig.from_pretrained(checkpoint, trust_remote_code=True, num_key_value_heads=3)
+    assert config.num_key_value_heads == 3
+    with pytest.raises(ValueError, match="num_key_value_heads"):
+        AutoModelForCausalLM.from_config(config, trust_remote_code=True)
