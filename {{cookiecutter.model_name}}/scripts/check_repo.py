@@ -111,12 +111,13 @@ class Checker:
         modules = self.check_auto_maps(config or {}, tokenizer_config)
         if config is not None:
             self.check_model_auto_map(config)
+            self.check_model_type(config)
         self.check_remote_code(modules)
         self.check_tokenizer_auto_map(config or {}, tokenizer_config)
         self.check_pickle_files()
         if config is not None:
             self.check_weight_shapes(config)
-        self.check_model_card()
+        self.check_model_card(config or {})
         return self.findings
 
     # auto_map
@@ -210,6 +211,12 @@ class Checker:
                 "auto_map has no AutoConfig entry, so AutoConfig and every Auto model class fail to load the config. "
                 'Add "AutoConfig": "configuration_<name>.<Config>".',
             )
+        if not any(auto_class.startswith("AutoModel") for auto_class in auto_map):
+            self.error(
+                "config.json",
+                "auto_map has no AutoModel* entry, so no Auto class can build the model. Add e.g. "
+                '"AutoModelForCausalLM": "modeling_<name>.<Class>ForCausalLM".',
+            )
         mapped = {}  # class name -> Auto classes that load it
         for auto_class, reference in auto_map.items():
             if isinstance(reference, str) and reference.count(".") == 1:
@@ -226,6 +233,31 @@ class Checker:
         for auto_class, reference in auto_map.items():
             if isinstance(reference, str) and reference.count(".") == 1 and "--" not in reference:
                 self.check_head_class(auto_class, reference)
+
+    def check_model_type(self, config: dict):
+        """Checks that config.json's model_type is the one the AutoConfig class declares."""
+        auto_map = config.get("auto_map")
+        reference = auto_map.get("AutoConfig") if isinstance(auto_map, dict) else None
+        if not isinstance(reference, str) or reference.count(".") != 1 or "--" in reference:
+            return
+        module, class_name = reference.split(".")
+        found = self.find_definition(f"{module}.py", class_name, seen=set())
+        if found is None or not isinstance(found[1], ast.ClassDef):
+            return
+        declared = None
+        for node in found[1].body:
+            if (
+                isinstance(node, ast.Assign)
+                and any(getattr(target, "id", None) == "model_type" for target in node.targets)
+                and isinstance(node.value, ast.Constant)
+            ):
+                declared = node.value.value
+        if declared is not None and config.get("model_type") != declared:
+            self.error(
+                "config.json",
+                f"model_type is {config.get('model_type')!r} but {class_name} declares {declared!r}; transformers "
+                "then warns on every load and may pick the wrong class. Make the two agree.",
+            )
 
     def check_head_class(self, auto_class: str, reference: str):
         """Compares the class's name with the Auto class's task, and checks that a causal LM can generate."""
@@ -516,7 +548,7 @@ class Checker:
 
     # model card
 
-    def check_model_card(self):
+    def check_model_card(self, config: dict):
         path = self.folder / "README.md"
         if not path.is_file():
             self.error("README.md", "is missing; the Hub shows it as the model card and reads metadata from it.")
@@ -554,6 +586,13 @@ class Checker:
             )
         if metadata.get("library_name") not in (None, "transformers"):
             self.warning("README.md", f"library_name is {metadata['library_name']!r}; remote code needs transformers.")
+        auto_map = config.get("auto_map") if isinstance(config.get("auto_map"), dict) else {}
+        if metadata.get("pipeline_tag") == "text-generation" and auto_map and "AutoModelForCausalLM" not in auto_map:
+            self.error(
+                "README.md",
+                "pipeline_tag is text-generation but config.json's auto_map has no AutoModelForCausalLM entry, so "
+                "the pipeline cannot load the model. Add the entry or change the pipeline_tag.",
+            )
         if metadata.get("license") == "other" and not metadata.get("license_name"):
             self.warning("README.md", "license is 'other' without license_name and license_link; the Hub needs both.")
 

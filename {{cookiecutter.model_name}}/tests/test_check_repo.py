@@ -134,6 +134,10 @@ def _remove_auto_map_entry(key):
     return change
 
 
+def _remove_causal_lm_entry_and_architectures(folder):
+    edit_json(folder / "config.json", lambda c: (c["auto_map"].pop("AutoModelForCausalLM"), c.pop("architectures")))
+
+
 def _remove_auto_map(folder):
     edit_json(folder / "config.json", lambda c: c.pop("auto_map"))
 
@@ -237,10 +241,16 @@ BROKEN = {
         "ERROR config.json: auto_map has no AutoConfig entry",
         "",
     ),
+    # Without `architectures` to point at the gap, the card's text-generation tag still does.
     "causal-lm-entry-missing": (
-        _remove_auto_map_entry("AutoModelForCausalLM"),
-        f"ERROR config.json: architectures names {CLASS_PREFIX}ForCausalLM, which no auto_map entry loads",
+        _remove_causal_lm_entry_and_architectures,
+        "ERROR README.md: pipeline_tag is text-generation but config.json's auto_map has no AutoModelForCausalLM",
         "",
+    ),
+    "model-type-mismatch": (
+        _set_config("model_type", "other_lm"),
+        "ERROR config.json: model_type is 'other_lm' but ",
+        "Config declares",
     ),
     "causal-lm-without-generation-mixin": (
         _drop_generation_mixin,
@@ -319,6 +329,26 @@ def test_broken_folder_fails_with_one_error_naming_the_problem(name, folder, cap
     assert errors[0].startswith(start) and detail in errors[0], errors[0]
     assert lines[-1].startswith("FAILED ")
 
+
+def test_missing_causal_lm_entry_is_named_by_architectures_and_by_the_card(folder, capsys):
+    _remove_auto_map_entry("AutoModelForCausalLM")(folder)
+    code, lines = run_check(folder, capsys)
+    errors = errors_in(lines)
+    assert code == 1
+    assert len(errors) == 2, lines
+    assert errors[0].startswith(f"ERROR config.json: architectures names {CLASS_PREFIX}ForCausalLM, which no auto_map")
+    assert errors[1].startswith("ERROR README.md: pipeline_tag is text-generation but config.json's auto_map has no")
+
+
+def test_auto_map_with_only_the_config_entry_fails_for_want_of_a_model_class(folder, capsys):
+    edit_json(folder / "config.json", lambda c: (c.update(auto_map={"AutoConfig": c["auto_map"]["AutoConfig"]}),
+                                                  c.pop("architectures")))
+    code, lines = run_check(folder, capsys)
+    errors = errors_in(lines)
+    assert code == 1
+    assert errors[0].startswith("ERROR config.json: auto_map has no AutoModel* entry, so no Auto class can build")
+    assert any(error.startswith("ERROR README.md: pipeline_tag is text-generation") for error in errors)
+    assert len(errors) == 2, lines
 
 def test_causal_lm_entry_on_the_bare_model_fails_for_generation_and_architectures(folder, capsys):
     edit_json(
