@@ -283,6 +283,14 @@ def build(args: argparse.Namespace, staging: pathlib.Path):
     config = type(base_config).from_dict(values)
     model = AutoModelForCausalLM.from_config(config, trust_remote_code=True)
     print(f"model: {args.preset} preset, {model.num_parameters() / 1e6:.1f}M parameters", flush=True)
+    # The tokenizer warns about inputs longer than the model's positions, so it must know the same limit.
+    tokenizer_config_path = staging / "tokenizer_config.json"
+    tokenizer_config = json.loads(tokenizer_config_path.read_text("utf-8"))
+    tokenizer_config["model_max_length"] = config.max_position_embeddings
+    tokenizer_config_path.write_text(json.dumps(tokenizer_config, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    # The model card goes along, so that a folder built elsewhere is a complete Hub repository too.
+    if (REPO / "README.md").is_file():
+        shutil.copy2(REPO / "README.md", staging / "README.md")
 
     if args.train_steps:
         ids = []

@@ -103,11 +103,11 @@ def test_build_writes_safetensors_config_tokenizer_and_code_files_only(built):
     folder, _ = built
     names = sorted(path.name for path in folder.iterdir())
     expected = sorted([
-        "chat_template.jinja", "config.json", "generation_config.json", "model.safetensors",
+        "README.md", "chat_template.jinja", "config.json", "generation_config.json", "model.safetensors",
         "tokenizer.json", "tokenizer_config.json", *CODE_FILES,
     ])
     assert names == expected
-    for name in CODE_FILES:
+    for name in [*CODE_FILES, "README.md"]:
         assert (folder / name).read_bytes() == (REPO / name).read_bytes(), name
 
 
@@ -310,3 +310,20 @@ def test_push_refuses_a_folder_without_weights(push_script, repo_copy, capsys):
     assert push_script.main(["--folder", str(repo_copy), "--dry-run"]) != 0
     error = capsys.readouterr().err
     assert "no weights" in error and "build_checkpoint.py" in error
+
+
+@pytest.mark.slow
+def test_built_tokenizer_takes_the_position_limit_of_the_model(repo_copy, tmp_path):
+    # An author who changes max_position_embeddings gets a tokenizer that warns at the same length.
+    config_path = repo_copy / "config.json"
+    config = json.loads(config_path.read_text())
+    config["max_position_embeddings"] = 512
+    config_path.write_text(json.dumps(config))
+    command = [
+        sys.executable, str(repo_copy / "scripts" / "build_checkpoint.py"), "--preset", "tiny", "--output",
+        str(tmp_path / "out"),
+    ]
+    result = subprocess.run(command, env=fresh_env(tmp_path), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert json.loads((tmp_path / "out" / "config.json").read_text())["max_position_embeddings"] == 512
+    assert json.loads((tmp_path / "out" / "tokenizer_config.json").read_text())["model_max_length"] == 512
