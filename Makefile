@@ -36,7 +36,7 @@ bench: $(VENV)/.installed
 	$(PY) tools/bench.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check hooks tests tools
+	$(PY) -m ruff check hooks tests tools local_extensions.py
 
 clean:
 	rm -rf build $(VENV) $(VENV_OLDEST)

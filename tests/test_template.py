@@ -174,3 +174,12 @@ def test_model_card_names_the_author_and_the_description(bake):
 
     assert "Made by Zoë Okafor & the Kraków team." in body
     assert "Reads: 'quoted' text." in body
+
+
+def test_template_code_passes_ruff_with_the_template_settings():
+    # Hooks, tests and tools follow the same rules the baked repository ships (`ruff.toml` at the template root).
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "hooks", "tests", "tools", "local_extensions.py"],
+        cwd=TEMPLATE, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
