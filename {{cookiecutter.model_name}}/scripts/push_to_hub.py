@@ -39,6 +39,8 @@ MODEL_FILE_PATTERNS = [
     "LICENSE.md",
     "LICENSE.txt",
 ]
+# Weight files on the Hub that a new upload must replace as a set.
+WEIGHT_FILE_PATTERNS = ["*.safetensors", "model.safetensors.index.json", "*.bin", "pytorch_model.bin.index.json"]
 # The Hub's rule for each part of `namespace/name`: letters, digits, '-', '_' and '.', neither starting nor ending
 # with '-' or '.'; '--' and '..' are refused separately.
 REPO_ID_PART = re.compile(r"^(?![-.])[A-Za-z0-9_.-]+(?<![-.])$")
@@ -151,13 +153,24 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def push(folder: pathlib.Path, names: list[str], args: argparse.Namespace):
     """Creates the Hub repository (and branch) if needed and uploads `names` in one commit; returns the commit."""
-    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
     api = HfApi()
     api.create_repo(args.repo_id, repo_type="model", private=args.private, exist_ok=True)
     if args.revision:
         api.create_branch(args.repo_id, branch=args.revision, exist_ok=True)
     operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name)) for name in names]
+    # Weight files of an earlier upload that this one does not replace (other shards, an index, pickles) would be
+    # loaded together with the new weights, so the same commit deletes them.
+    remote = api.list_repo_files(args.repo_id, revision=args.revision)
+    stale = sorted(
+        name
+        for name in remote
+        if "/" not in name and name not in names and any(fnmatch.fnmatchcase(name, p) for p in WEIGHT_FILE_PATTERNS)
+    )
+    for name in stale:
+        print(f"deleting stale weights on the Hub: {name}")
+    operations += [CommitOperationDelete(path_in_repo=name) for name in stale]
     commit = api.create_commit(
         args.repo_id, operations=operations, commit_message=args.commit_message, revision=args.revision
     )

@@ -280,7 +280,10 @@ def test_push_accepts_valid_repo_ids(push_script, repo_copy, capsys, repo_id):
 
 
 def test_push_uploads_the_listed_files_in_one_commit_to_the_baked_repo_id(push_script, repo_copy, monkeypatch):
-    calls = []
+    calls, deleted = [], []
+    # An earlier, sharded upload: its shards and index would load together with the new single file.
+    remote_files = ["README.md", "config.json", "model-00001-of-00002.safetensors",
+                    "model-00002-of-00002.safetensors", "model.safetensors.index.json", "docs/notes.md"]
 
     class RecordingApi:
         def create_repo(self, repo_id, **kwargs):
@@ -289,8 +292,13 @@ def test_push_uploads_the_listed_files_in_one_commit_to_the_baked_repo_id(push_s
         def create_branch(self, repo_id, **kwargs):
             calls.append(("create_branch", repo_id, kwargs))
 
+        def list_repo_files(self, repo_id, **kwargs):
+            return remote_files
+
         def create_commit(self, repo_id, operations, **kwargs):
             calls.append(("create_commit", repo_id, sorted(op.path_in_repo for op in operations)))
+            deletions = [op for op in operations if isinstance(op, huggingface_hub.CommitOperationDelete)]
+            deleted.extend(sorted(op.path_in_repo for op in deletions))
             return type("Commit", (), {"commit_url": "https://example.invalid/commit", "oid": "a" * 40})()
 
     import huggingface_hub
@@ -301,7 +309,9 @@ def test_push_uploads_the_listed_files_in_one_commit_to_the_baked_repo_id(push_s
     repo_id = "{{ cookiecutter.repo_id }}"
     assert [call[0] for call in calls] == ["create_repo", "create_commit"]
     assert calls[0][1] == calls[1][1] == repo_id
-    assert calls[1][2] == MODEL_FILES
+    assert deleted == ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+                       "model.safetensors.index.json"]
+    assert calls[1][2] == sorted([*MODEL_FILES, *deleted])
 
 
 def test_push_refuses_a_folder_without_weights(push_script, repo_copy, capsys):
