@@ -1,5 +1,6 @@
 """Shared fixtures: the repository's own classes, loaded the way users load them (as remote code)."""
 
+import importlib.util
 import pathlib
 import shutil
 import sys
@@ -94,3 +95,11 @@ def distinct_weights(model, std: float = 0.15):
             else:
                 parameter.normal_(0.0, std)
     return model.eval()
+
+
+def load_script(name: str):
+    """Imports `scripts/<name>.py` as a module, so its functions can be called in this process."""
+    spec = importlib.util.spec_from_file_location(f"{name}_under_test", REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

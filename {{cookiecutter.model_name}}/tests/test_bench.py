@@ -4,27 +4,16 @@ Nothing here asserts a timing: the benchmark reports speed, the tests check that
 """
 
 import fnmatch
-import importlib.util
-import pathlib
 import re
 import subprocess
 import sys
 
 import pytest
 import torch
+from conftest import REPO, load_script
 
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench", REPO / "scripts" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = load_bench()
+bench = load_script("bench")
 
 
 @pytest.mark.parametrize("tie_word_embeddings", [True, False])

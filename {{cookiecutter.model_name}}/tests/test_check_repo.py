@@ -1,6 +1,5 @@
 """scripts/check_repo.py: a clean folder passes, and a folder broken in each way it checks fails with that finding."""
 
-import importlib.util
 import json
 import pathlib
 import shutil
@@ -9,22 +8,13 @@ import sys
 
 import pytest
 import torch
+from conftest import CLASS_PREFIX, MODULE_NAME, REPO, load_script
 
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-MODULE_NAME = "{{ cookiecutter.module_name }}"
-CLASS_PREFIX = "{{ cookiecutter.class_prefix }}"
 MODELING = f"modeling_{MODULE_NAME}.py"
 
 
-def load_check_repo():
-    spec = importlib.util.spec_from_file_location("check_repo", REPO / "scripts" / "check_repo.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-check_repo = load_check_repo()
+check_repo = load_script("check_repo")
 
 
 def run_check(folder: pathlib.Path, capsys) -> tuple[int, list[str]]:

@@ -1,6 +1,5 @@
 """scripts/build_checkpoint.py and scripts/push_to_hub.py: the checkpoint they write and the files they upload."""
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -11,7 +10,7 @@ import sys
 
 import pytest
 import torch
-from conftest import CLASS_PREFIX, MODULE_NAME, REPO
+from conftest import CLASS_PREFIX, MODULE_NAME, REPO, load_script
 from safetensors.torch import save_file
 
 
@@ -45,14 +44,6 @@ print(json.dumps({
     "pipeline_text": text,
 }))
 """
-
-
-def load_script(name: str):
-    """Imports `scripts/<name>.py` as a module, so its functions can be called in this process."""
-    spec = importlib.util.spec_from_file_location(f"{name}_under_test", REPO / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def fresh_env(tmp_path: pathlib.Path) -> dict:

@@ -10,14 +10,11 @@ import shutil
 
 import pytest
 import torch
-from conftest import distinct_weights
+from conftest import CLASS_PREFIX, MODULE_NAME, REPO, distinct_weights
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModelForCausalLM
 
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-MODULE_NAME = "{{ cookiecutter.module_name }}"
-CLASS_PREFIX = "{{ cookiecutter.class_prefix }}"
 VOCAB = 99  # vocabulary of the `tiny_config` fixture; ids 0, 1 and 2 are its pad, bos and eos tokens
 
 

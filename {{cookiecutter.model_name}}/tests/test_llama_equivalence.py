@@ -13,25 +13,15 @@ import pathlib
 import pytest
 import torch
 import transformers
-from conftest import distinct_weights
+from conftest import CLASS_PREFIX, MODULE_NAME, REPO, distinct_weights, load_script
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-MODULE_NAME = "{{ cookiecutter.module_name }}"
-CLASS_PREFIX = "{{ cookiecutter.class_prefix }}"
 LOGITS_ATOL = 1e-5
 TRANSFORMERS_VERSION = tuple(int(part) for part in transformers.__version__.split(".")[:2])
 
 
-def _load_converter():
-    spec = importlib.util.spec_from_file_location("convert_from_llama", REPO / "scripts" / "convert_from_llama.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-converter = _load_converter()
+converter = load_script("convert_from_llama")
 
 
 def llama_config(rope: dict | None = None, rope_theta: float = 10000.0, **values) -> LlamaConfig:
