@@ -137,13 +137,13 @@ def check_derived_names(model_name: str, derived: dict[str, str]) -> list[str]:
     return []
 
 
-def _origin(name: str, value: str, source: str, derived: bool) -> str:
-    """'module_name 'x' (derived from model_name 'y')' when it was derived, else 'module_name 'x''."""
-    return f"{name} {value!r} (derived from {source})" if derived else f"{name} {value!r}"
+def _origin(name: str, value: str, source: str) -> str:
+    """'module_name 'x' (derived from model_name 'y')' when it was derived (`source` given), else 'module_name 'x''."""
+    return f"{name} {value!r} (derived from {source})" if source else f"{name} {value!r}"
 
 
 def check_module_name(module: str, derived_from: str = "") -> list[str]:
-    what = _origin("module_name", module, derived_from, bool(derived_from))
+    what = _origin("module_name", module, derived_from)
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", module):
         reason = "starts with a digit" if module[:1].isdigit() else "is not a lowercase Python identifier"
         suggestion = slug(module, "_").lower()
@@ -165,7 +165,7 @@ def check_module_name(module: str, derived_from: str = "") -> list[str]:
 
 
 def check_class_prefix(prefix: str, derived_from: str = "") -> list[str]:
-    what = _origin("class_prefix", prefix, derived_from, bool(derived_from))
+    what = _origin("class_prefix", prefix, derived_from)
     if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", prefix):
         reason = "starts with a digit" if prefix[:1].isdigit() else "is not a CapWords Python identifier"
         words = re.sub(r"[^A-Za-z0-9]+", " ", ascii_spelling(prefix)).split()

@@ -156,7 +156,6 @@ class {{ cookiecutter.class_prefix }}Config(PretrainedConfig):
             if "type" in rope_parameters:
                 rope_parameters["rope_type"] = rope_parameters.pop("type")
             rope_parameters.setdefault("rope_type", "default")
-            rope_parameters.setdefault("rope_theta", 10000.0 if rope_theta is None else rope_theta)
         elif rope_scaling is not None and dict(rope_scaling) != dict(rope_parameters):
             raise ValueError(
                 f"Both `rope_parameters` ({rope_parameters}) and the legacy `rope_scaling` ({rope_scaling}) were "
